@@ -1,0 +1,6 @@
+export {
+  type AwsClientOptions,
+  type AwsClients,
+  createAwsClients,
+  EMULATOR_CREDENTIALS,
+} from "./clients.ts";

@@ -1,0 +1,65 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+
+/**
+ * Every environment variable Ferry reads, in one place. Values are validated together and a
+ * missing or bad one is named in the error.
+ */
+const EnvSchema = z.object({
+  /** Ferry's state directory (deployment file, local emulator state, spool). @default ~/.ferry */
+  FERRY_HOME: z.string().min(1).optional(),
+  /** Path of the deployment file (a `cdk deploy --outputs-file` JSON). @default $FERRY_HOME/deployment.json */
+  FERRY_DEPLOYMENT: z.string().min(1).optional(),
+  /** Stack whose outputs to use when the deployment file holds several. */
+  FERRY_STACK: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  /** One endpoint for every service (LocalStack, an emulator). */
+  AWS_ENDPOINT_URL: z.url().optional(),
+  AWS_ENDPOINT_URL_SQS: z.url().optional(),
+  AWS_ENDPOINT_URL_S3: z.url().optional(),
+  AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  FERRY_LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+    .optional(),
+});
+
+export interface FerryEnv {
+  home: string;
+  deploymentPath: string;
+  stackName: string | undefined;
+  region: string | undefined;
+  endpoints: { sqs?: string; s3?: string; lambda?: string };
+  hasStaticCredentials: boolean;
+}
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `environment variable ${String(issue?.path[0])} is invalid: ${issue?.message}`,
+      { hint: "fix or unset it" },
+    );
+  }
+  const e = parsed.data;
+  const home = resolve(e.FERRY_HOME ?? join(homedir(), ".ferry"));
+  const endpoints: FerryEnv["endpoints"] = {};
+  const sqs = e.AWS_ENDPOINT_URL_SQS ?? e.AWS_ENDPOINT_URL;
+  const s3 = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+  const lambda = e.AWS_ENDPOINT_URL_LAMBDA ?? e.AWS_ENDPOINT_URL;
+  if (sqs) endpoints.sqs = sqs;
+  if (s3) endpoints.s3 = s3;
+  if (lambda) endpoints.lambda = lambda;
+  return {
+    home,
+    deploymentPath: resolve(e.FERRY_DEPLOYMENT ?? join(home, "deployment.json")),
+    stackName: e.FERRY_STACK,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
+    endpoints,
+    hasStaticCredentials: Boolean(e.AWS_ACCESS_KEY_ID),
+  };
+}

@@ -1,0 +1,9 @@
+export { awsOptionsFor } from "./connect.ts";
+export {
+  type Deployment,
+  deploymentFromOutputs,
+  NO_DEPLOYMENT_HINT,
+  readDeployment,
+  StackOutputs,
+} from "./deployment.ts";
+export { type FerryEnv, loadEnv } from "./env.ts";

@@ -1,0 +1,24 @@
+import { type AwsClients, createAwsClients } from "./aws/clients.ts";
+import { awsOptionsFor } from "./config/connect.ts";
+import { type Deployment, readDeployment } from "./config/deployment.ts";
+import { type FerryEnv, loadEnv } from "./config/env.ts";
+import { ControlClient } from "./control/client.ts";
+
+export interface Connection {
+  env: FerryEnv;
+  deployment: Deployment;
+  aws: AwsClients;
+  control: ControlClient;
+  close(): void;
+}
+
+/** Read env and the deployment file, and build the AWS clients and the control client. */
+export async function connect(env: FerryEnv = loadEnv()): Promise<Connection> {
+  const deployment = await readDeployment(env.deploymentPath, env.stackName);
+  const aws = createAwsClients(awsOptionsFor(env, deployment));
+  const control = new ControlClient({
+    lambda: aws.lambda,
+    functionName: deployment.registrationFunctionName,
+  });
+  return { env, deployment, aws, control, close: () => aws.destroy() };
+}

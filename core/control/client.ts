@@ -1,0 +1,82 @@
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { FerryError, NotFoundError, ProtocolError, TransientError } from "../errors.ts";
+import { PROTOCOL_VERSION } from "../protocol/common.ts";
+import {
+  type ControlAction,
+  type ControlData,
+  ControlRequest,
+  ControlResponse,
+  ControlResponseData,
+} from "../protocol/control.ts";
+import { parseWith } from "../protocol/parse.ts";
+
+type RequestOf<A extends ControlAction> = Omit<
+  Extract<ControlRequest, { action: A }>,
+  "v" | "action"
+>;
+
+export interface ControlClientOptions {
+  lambda: LambdaClient;
+  functionName: string;
+}
+
+/** Typed calls to the registration Lambda (the control plane). */
+export class ControlClient {
+  readonly #lambda: LambdaClient;
+  readonly #functionName: string;
+
+  constructor(options: ControlClientOptions) {
+    this.#lambda = options.lambda;
+    this.#functionName = options.functionName;
+  }
+
+  async call<A extends ControlAction>(
+    action: A,
+    request: RequestOf<A>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ControlData<A>> {
+    const body = parseWith(
+      ControlRequest,
+      { v: PROTOCOL_VERSION, action, ...request },
+      `${action} request`,
+    );
+    let raw: Uint8Array | undefined;
+    try {
+      const out = await this.#lambda.send(
+        new InvokeCommand({
+          FunctionName: this.#functionName,
+          Payload: new TextEncoder().encode(JSON.stringify(body)),
+        }),
+        { abortSignal: options.signal },
+      );
+      if (out.FunctionError) {
+        const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+        throw new FerryError(`registration function failed on ${action}: ${text.slice(0, 500)}`);
+      }
+      raw = out.Payload;
+    } catch (cause) {
+      if (cause instanceof FerryError) throw cause;
+      throw new TransientError(`cannot reach the registration function (${action})`, {
+        cause,
+        hint: "check the deployment is up (`ferry local status`) and your AWS credentials",
+      });
+    }
+    const text = raw ? new TextDecoder().decode(raw) : "";
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      throw new ProtocolError(`registration function returned non-JSON for ${action}`, { cause });
+    }
+    const response = parseWith(ControlResponse, json, `${action} response`);
+    if (!response.ok) {
+      const Err = response.error.type === "NotFound" ? NotFoundError : FerryError;
+      throw new Err(response.error.message);
+    }
+    return parseWith(
+      ControlResponseData[action],
+      response.data,
+      `${action} response`,
+    ) as ControlData<A>;
+  }
+}

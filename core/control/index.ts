@@ -1,0 +1,1 @@
+export { ControlClient, type ControlClientOptions } from "./client.ts";

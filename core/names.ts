@@ -1,0 +1,33 @@
+/**
+ * Names of queues and S3 keys, shared by the Lambda, the agents and the clients. IAM policies in
+ * infra/ scope access by these prefixes, so change them together.
+ */
+export const DEFAULT_QUEUE_PREFIX = "ferry-";
+
+export const queueNames = {
+  tasks: (prefix: string, endpointId: string) => `${prefix}tasks-${endpointId}`,
+  results: (prefix: string, sessionId: string) => `${prefix}results-${sessionId}`,
+  deadLetter: (prefix: string) => `${prefix}dlq`,
+};
+
+export const keyPrefixes = {
+  registry: "registry/",
+  functions: "functions/",
+  store: "store/",
+  /** Objects under tmp/ are removed by the bucket's lifecycle rule. */
+  temporary: "tmp/",
+} as const;
+
+export const registryKeys = {
+  endpoint: (endpointId: string) => `registry/endpoints/${endpointId}.json`,
+  endpointsPrefix: "registry/endpoints/",
+  heartbeat: (endpointId: string, agentId: string) =>
+    `registry/heartbeats/${endpointId}/${agentId}.json`,
+  heartbeatsPrefix: (endpointId: string) => `registry/heartbeats/${endpointId}/`,
+  function: (name: string, sha256: string) => `registry/functions/${name}/${sha256}.json`,
+  functionsPrefix: (name?: string) =>
+    name ? `registry/functions/${name}/` : "registry/functions/",
+  session: (sessionId: string) => `registry/sessions/${sessionId}.json`,
+};
+
+export const bundleKey = (sha256: string) => `functions/${sha256}.mjs`;

@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { EpochMs, SafeName, Sha256, Uuid, Version } from "./common.ts";
+import {
+  EndpointRecord,
+  EndpointStatus,
+  FunctionRecord,
+  FunctionSpec,
+  HeartbeatRecord,
+  SessionRecord,
+} from "./registry.ts";
+
+/** Requests to the registration Lambda, one schema per action. */
+export const ControlRequest = z.discriminatedUnion("action", [
+  z.object({
+    v: Version,
+    action: z.literal("registerEndpoint"),
+    name: SafeName,
+    /** Re-registering an existing id is idempotent (it recreates a missing queue). */
+    endpointId: Uuid.optional(),
+  }),
+  z.object({ v: Version, action: z.literal("deregisterEndpoint"), endpointId: Uuid }),
+  z.object({ v: Version, action: z.literal("describeEndpoint"), endpointId: Uuid }),
+  z.object({ v: Version, action: z.literal("listEndpoints") }),
+  z.object({
+    v: Version,
+    action: z.literal("heartbeat"),
+    heartbeat: HeartbeatRecord.omit({ v: true, at: true }),
+  }),
+  z.object({
+    v: Version,
+    action: z.literal("registerFunction"),
+    name: SafeName,
+    sha256: Sha256,
+    spec: FunctionSpec,
+    description: z.string().max(1_000).optional(),
+  }),
+  z.object({
+    v: Version,
+    action: z.literal("getFunction"),
+    name: SafeName,
+    /** Without a hash, the most recently registered version. */
+    sha256: Sha256.optional(),
+  }),
+  z.object({ v: Version, action: z.literal("listFunctions") }),
+  z.object({ v: Version, action: z.literal("openSession"), sessionId: Uuid.optional() }),
+  z.object({ v: Version, action: z.literal("closeSession"), sessionId: Uuid }),
+]);
+export type ControlRequest = z.infer<typeof ControlRequest>;
+export type ControlAction = ControlRequest["action"];
+
+export const EndpointView = z.object({
+  endpoint: EndpointRecord,
+  status: EndpointStatus,
+  lastHeartbeat: EpochMs.optional(),
+  agents: z.array(HeartbeatRecord),
+});
+export type EndpointView = z.infer<typeof EndpointView>;
+
+/** The `data` of a successful response, per action. */
+export const ControlResponseData = {
+  registerEndpoint: z.object({ endpoint: EndpointRecord }),
+  deregisterEndpoint: z.object({ endpointId: Uuid }),
+  describeEndpoint: EndpointView,
+  listEndpoints: z.object({ endpoints: z.array(EndpointView) }),
+  heartbeat: z.object({ at: EpochMs }),
+  registerFunction: z.object({ function: FunctionRecord }),
+  getFunction: z.object({ function: FunctionRecord }),
+  listFunctions: z.object({ functions: z.array(FunctionRecord) }),
+  openSession: z.object({ session: SessionRecord }),
+  closeSession: z.object({ session: SessionRecord }),
+} as const satisfies Record<ControlAction, z.ZodType>;
+
+export type ControlData<A extends ControlAction> = z.infer<(typeof ControlResponseData)[A]>;
+
+export const ControlErrorBody = z.object({
+  type: z.enum(["BadRequest", "NotFound", "Conflict", "Internal"]),
+  message: z.string(),
+});
+export type ControlErrorBody = z.infer<typeof ControlErrorBody>;
+
+export const ControlResponse = z.union([
+  z.object({ v: Version, ok: z.literal(true), data: z.unknown() }),
+  z.object({ v: Version, ok: z.literal(false), error: ControlErrorBody }),
+]);
+export type ControlResponse = z.infer<typeof ControlResponse>;

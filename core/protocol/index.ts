@@ -1,0 +1,27 @@
+export { EpochMs, PROTOCOL_VERSION, SafeName, Sha256, Uuid, Version } from "./common.ts";
+export {
+  type ControlAction,
+  type ControlData,
+  ControlErrorBody,
+  ControlRequest,
+  ControlResponse,
+  ControlResponseData,
+  EndpointView,
+} from "./control.ts";
+export { parseJsonWith, parseWith } from "./parse.ts";
+export { Payload, StoreRef } from "./payload.ts";
+export {
+  EndpointRecord,
+  EndpointStatus,
+  FunctionRecord,
+  FunctionSpec,
+  HeartbeatRecord,
+  SessionRecord,
+} from "./registry.ts";
+export { ErrorType, ResultMessage, TaskError, Timings, WorkerInfo } from "./result.ts";
+export {
+  FunctionRef,
+  MAX_WALLTIME_SECONDS,
+  TaskMessage,
+  type TaskMessageInput,
+} from "./task.ts";

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { Sha256 } from "./common.ts";
+
+export const StoreRef = z.object({
+  store: z.enum(["s3", "file"]),
+  /** s3: the object key in the store bucket; file: the path relative to the store directory. */
+  location: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+  codec: z.enum(["json", "msgpack"]),
+});
+export type StoreRef = z.infer<typeof StoreRef>;
+
+/** A value travelling inline in the message, or by reference through the proxy store. */
+export const Payload = z.union([
+  z.object({ inline: z.json() }).strict(),
+  z.object({ ref: StoreRef }).strict(),
+]);
+export type Payload = z.infer<typeof Payload>;

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { EpochMs, SafeName, Sha256, Uuid, Version } from "./common.ts";
+
+export const EndpointRecord = z.object({
+  v: Version,
+  endpointId: Uuid,
+  name: SafeName,
+  queueUrl: z.string().min(1),
+  registeredAt: EpochMs,
+});
+export type EndpointRecord = z.infer<typeof EndpointRecord>;
+
+/** One per agent process; several agents may serve one endpoint. */
+export const HeartbeatRecord = z.object({
+  v: Version,
+  endpointId: Uuid,
+  agentId: SafeName,
+  at: EpochMs,
+  slots: z.object({ total: z.number().int().min(0), busy: z.number().int().min(0) }),
+  runningTaskIds: z.array(Uuid).max(1_000),
+  versions: z.object({ ferry: z.string(), node: z.string() }),
+  host: z.string(),
+  pid: z.number().int(),
+});
+export type HeartbeatRecord = z.infer<typeof HeartbeatRecord>;
+
+export const NodeFunctionSpec = z.object({
+  kind: z.literal("node"),
+  /** Key of the esbuild bundle in the store bucket (functions/<sha256>.mjs). */
+  bundleKey: z.string().min(1),
+});
+
+export const ShellFunctionSpec = z.object({
+  kind: z.literal("shell"),
+  /** argv template run without a shell; JSON arguments arrive on stdin. */
+  argv: z.array(z.string()).min(1),
+});
+
+export const FunctionSpec = z.discriminatedUnion("kind", [NodeFunctionSpec, ShellFunctionSpec]);
+export type FunctionSpec = z.infer<typeof FunctionSpec>;
+
+export const FunctionRecord = z.object({
+  v: Version,
+  name: SafeName,
+  sha256: Sha256,
+  spec: FunctionSpec,
+  description: z.string().max(1_000).optional(),
+  registeredAt: EpochMs,
+});
+export type FunctionRecord = z.infer<typeof FunctionRecord>;
+
+export const SessionRecord = z.object({
+  v: Version,
+  sessionId: Uuid,
+  resultQueueUrl: z.string().min(1),
+  openedAt: EpochMs,
+  closedAt: EpochMs.optional(),
+});
+export type SessionRecord = z.infer<typeof SessionRecord>;
+
+export const EndpointStatus = z.enum(["online", "stale", "offline"]);
+export type EndpointStatus = z.infer<typeof EndpointStatus>;
