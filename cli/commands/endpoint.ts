@@ -1,0 +1,109 @@
+import type { Command } from "commander";
+import { connect } from "#core/connect.ts";
+import type { EndpointView } from "#core/protocol/index.ts";
+import { emit, table } from "../output.ts";
+import { resolveEndpointId } from "../resolve.ts";
+
+const ago = (at: number | undefined) =>
+  at === undefined ? "never" : `${Math.max(0, Math.round((Date.now() - at) / 1000))}s ago`;
+
+function viewRow(v: EndpointView): string[] {
+  const total = v.agents.reduce((n, a) => n + a.slots.total, 0);
+  const busy = v.agents.reduce((n, a) => n + a.slots.busy, 0);
+  return [
+    v.endpoint.name,
+    v.endpoint.endpointId,
+    v.status,
+    String(v.agents.length),
+    `${busy}/${total}`,
+    ago(v.lastHeartbeat),
+  ];
+}
+const HEADERS = ["NAME", "ENDPOINT ID", "STATUS", "AGENTS", "BUSY", "LAST HEARTBEAT"];
+
+export function registerEndpointCommands(program: Command): void {
+  const endpoint = program
+    .command("endpoint")
+    .description("register, list and run compute endpoints");
+  endpoint
+    .command("register <name>")
+    .description("register an endpoint (creates its task queue) and print its UUID")
+    .option("--id <uuid>", "re-register this id (idempotent)")
+    .option("--json", "machine-readable output")
+    .action(async (name: string, opts: { id?: string; json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const { endpoint: rec } = await conn.control.call("registerEndpoint", {
+          name,
+          ...(opts.id ? { endpointId: opts.id } : {}),
+        });
+        emit(
+          Boolean(opts.json),
+          rec,
+          () =>
+            `${rec.endpointId}\nregistered endpoint ${rec.name}; start its agent with: ferry endpoint start ${rec.endpointId}`,
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  endpoint
+    .command("list")
+    .description("all endpoints with their status (online / stale / offline)")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const { endpoints } = await conn.control.call("listEndpoints", {});
+        emit(Boolean(opts.json), endpoints, () =>
+          endpoints.length === 0
+            ? "no endpoints yet: ferry endpoint register <name>"
+            : table(HEADERS, endpoints.map(viewRow)),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  endpoint
+    .command("status <endpoint>")
+    .description("one endpoint's status, agents and running tasks (UUID or name)")
+    .option("--json", "machine-readable output")
+    .action(async (idOrName: string, opts: { json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const endpointId = await resolveEndpointId(conn.control, idOrName);
+        const view = await conn.control.call("describeEndpoint", { endpointId });
+        emit(Boolean(opts.json), view, () =>
+          [
+            table(HEADERS, [viewRow(view)]),
+            ...view.agents.map(
+              (a) =>
+                `  agent ${a.agentId} on ${a.host}: ${a.slots.busy}/${a.slots.total} busy, heartbeat ${ago(a.at)}` +
+                (a.runningTaskIds.length ? `, running ${a.runningTaskIds.join(", ")}` : ""),
+            ),
+          ].join("\n"),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  endpoint
+    .command("start <endpoint>")
+    .description("run this site's agent in the foreground (SIGTERM/SIGINT drain it)")
+    .option("-c, --config <file>", "site config file (JSON or YAML)")
+    .action(async (idOrName: string, opts: { config?: string }) => {
+      const connection = await connect();
+      try {
+        const endpointId = await resolveEndpointId(connection.control, idOrName);
+        // Loaded here so other commands do not pay for the agent's modules at start-up.
+        const { runAgentProcess } = await import("#agent/index.ts");
+        await runAgentProcess({
+          endpointId,
+          connection,
+          ...(opts.config ? { configPath: opts.config } : {}),
+        });
+      } finally {
+        connection.close();
+      }
+    });
+}

@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { connect } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
+import { registerNodeFunction, registerShellFunction } from "../functions/register.ts";
+import { emit, table } from "../output.ts";
+
+export function registerFunctionCommands(program: Command): void {
+  const fn = program
+    .command("function")
+    .description("register and list functions that endpoints run");
+  fn.command("register [file]")
+    .description(
+      "bundle a TypeScript/JavaScript module (default export: async (args) => value) and register it; or --shell",
+    )
+    .requiredOption("-n, --name <name>", "function name")
+    .option("--shell <argv...>", "register a shell function: the argv to run, without a shell")
+    .option("-d, --description <text>", "what it does")
+    .option("--json", "machine-readable output")
+    .action(
+      async (
+        file: string | undefined,
+        opts: { name: string; shell?: string[]; description?: string; json?: boolean },
+      ) => {
+        if (!file && !opts.shell) {
+          throw new ConfigError("give a module file or --shell <argv...>", {
+            hint: "e.g. ferry function register fn.ts --name hello",
+          });
+        }
+        const conn = await connect();
+        try {
+          const record = opts.shell
+            ? await registerShellFunction(conn, opts.shell, opts.name, opts.description)
+            : await registerNodeFunction(
+                { s3: conn.aws.s3, bucket: conn.deployment.bucketName, control: conn.control },
+                file as string,
+                opts.name,
+                opts.description,
+              );
+          emit(
+            Boolean(opts.json),
+            record,
+            () => `registered ${record.name} (${record.spec.kind}) sha256 ${record.sha256}`,
+          );
+        } finally {
+          conn.close();
+        }
+      },
+    );
+  fn.command("list")
+    .description("registered functions, newest version of each")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const { functions } = await conn.control.call("listFunctions", {});
+        emit(Boolean(opts.json), functions, () =>
+          functions.length === 0
+            ? "no functions yet: ferry function register <file.ts> --name <name>"
+            : table(
+                ["NAME", "KIND", "SHA256", "REGISTERED"],
+                functions.map((f) => [
+                  f.name,
+                  f.spec.kind,
+                  f.sha256.slice(0, 16),
+                  new Date(f.registeredAt).toISOString(),
+                ]),
+              ),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+}

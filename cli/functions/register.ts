@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import { access } from "node:fs/promises";
+import { resolve } from "node:path";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { build } from "esbuild";
+import type { ControlClient } from "#core/control/index.ts";
+import { ConfigError } from "#core/errors.ts";
+import { bundleKey } from "#core/names.ts";
+import type { FunctionRecord } from "#core/protocol/index.ts";
+
+export interface RegisterNodeFunctionDeps {
+  s3: S3Client;
+  bucket: string;
+  control: Pick<ControlClient, "call">;
+}
+
+/** Bundle a TypeScript/JavaScript module into one ESM file; its sha256 names the function version. */
+export async function bundleFunction(entry: string): Promise<{ code: Uint8Array; sha256: string }> {
+  const file = resolve(entry);
+  try {
+    await access(file);
+  } catch (cause) {
+    throw new ConfigError(`function file not found: ${entry}`, { cause, hint: "check the path" });
+  }
+  const out = await build({
+    entryPoints: [file],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    write: false,
+    logLevel: "silent",
+    // Bundles are content-addressed: keep them free of absolute paths and timestamps.
+    sourcemap: false,
+    legalComments: "none",
+    banner: {
+      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+    },
+  }).catch((cause: unknown) => {
+    throw new ConfigError(
+      `cannot bundle ${entry}: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`,
+      { cause },
+    );
+  });
+  const code = out.outputFiles[0]?.contents;
+  if (!code) throw new ConfigError(`bundling ${entry} produced no output`);
+  return { code, sha256: createHash("sha256").update(code).digest("hex") };
+}
+
+/** Bundle, upload by content hash, and record the function in the registry. */
+export async function registerNodeFunction(
+  deps: RegisterNodeFunctionDeps,
+  entry: string,
+  name: string,
+  description?: string,
+): Promise<FunctionRecord> {
+  const { code, sha256 } = await bundleFunction(entry);
+  const key = bundleKey(sha256);
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: key,
+      Body: code,
+      ContentType: "text/javascript",
+    }),
+  );
+  const { function: record } = await deps.control.call("registerFunction", {
+    name,
+    sha256,
+    spec: { kind: "node", bundleKey: key },
+    ...(description ? { description } : {}),
+  });
+  return record;
+}
+
+/** Register a `shell` function: an argv template run without a shell; its hash covers the argv. */
+export async function registerShellFunction(
+  deps: Pick<RegisterNodeFunctionDeps, "control">,
+  argv: string[],
+  name: string,
+  description?: string,
+): Promise<FunctionRecord> {
+  const sha256 = createHash("sha256")
+    .update(JSON.stringify({ kind: "shell", argv }))
+    .digest("hex");
+  const { function: record } = await deps.control.call("registerFunction", {
+    name,
+    sha256,
+    spec: { kind: "shell", argv },
+    ...(description ? { description } : {}),
+  });
+  return record;
+}

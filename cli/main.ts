@@ -1,0 +1,31 @@
+import { Command, CommanderError } from "commander";
+import { FERRY_VERSION } from "#core/version.ts";
+import { registerDemoCommand } from "./commands/demo.ts";
+import { registerEndpointCommands } from "./commands/endpoint.ts";
+import { registerFunctionCommands } from "./commands/function.ts";
+import { registerLocalCommands } from "./commands/local.ts";
+import { registerRunCommand } from "./commands/run.ts";
+import { ExitCode, fail } from "./output.ts";
+
+const program = new Command()
+  .name("ferry")
+  .description("Ferry: run tasks on compute endpoints at HPC and GPU sites through AWS queues")
+  .version(FERRY_VERSION)
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+registerLocalCommands(program);
+registerEndpointCommands(program);
+registerFunctionCommands(program);
+registerRunCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; usage mistakes were already printed by commander.
+    process.exit(error.exitCode === 0 ? 0 : ExitCode.usage);
+  }
+  fail(error);
+}

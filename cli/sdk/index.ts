@@ -1,0 +1,1 @@
+export { Executor, type ExecutorDeps, type SubmitOptions } from "./executor.ts";

@@ -1,0 +1,161 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Worker } from "node:worker_threads";
+import { z } from "zod";
+
+/**
+ * A local stand-in for the Lambda Invoke API, so @aws-sdk/client-lambda's InvokeCommand works
+ * unchanged against the embedded emulator. No npm package serves this standalone; it is small.
+ * Each function runs in its own worker thread with the environment the template gives it.
+ */
+export interface HostedFunction {
+  name: string;
+  /** The bundled handler file (ESM). */
+  bundleFile: string;
+  /** Exported function name, from the template's "index.handler". */
+  exportName: string;
+  environment: Record<string, string>;
+}
+
+const WorkerReply = z.union([
+  z.object({ ready: z.literal(true) }),
+  z.object({ id: z.number(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    id: z.number(),
+    ok: z.literal(false),
+    errorType: z.string(),
+    errorMessage: z.string(),
+  }),
+]);
+type Outcome =
+  | { ok: true; result: unknown }
+  | { ok: false; errorType: string; errorMessage: string };
+
+class FunctionSandbox {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (o: Outcome) => void>();
+  readonly ready: Promise<void>;
+  #nextId = 0;
+
+  constructor(fn: HostedFunction) {
+    this.#worker = new Worker(new URL("./lambda-worker.ts", import.meta.url), {
+      workerData: { bundleFile: fn.bundleFile, exportName: fn.exportName },
+      env: { ...process.env, ...fn.environment },
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.#worker.once("error", reject);
+      this.#worker.on("message", (raw: unknown) => {
+        const msg = WorkerReply.parse(raw);
+        if ("ready" in msg) return resolve();
+        const { id, ...outcome } = msg;
+        this.#pending.get(id)?.(outcome);
+        this.#pending.delete(id);
+      });
+    });
+    this.#worker.on("error", (error) => {
+      for (const settle of this.#pending.values()) {
+        settle({ ok: false, errorType: "Runtime.ExitError", errorMessage: error.message });
+      }
+      this.#pending.clear();
+    });
+  }
+
+  invoke(event: unknown): Promise<Outcome> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#worker.postMessage({ id, event });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
+export interface LambdaHost {
+  url: string;
+  close(): Promise<void>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+export async function startLambdaHost(
+  functions: HostedFunction[],
+  options: { port?: number; host?: string } = {},
+): Promise<LambdaHost> {
+  const sandboxes = new Map<string, FunctionSandbox>();
+  for (const fn of functions) sandboxes.set(fn.name, new FunctionSandbox(fn));
+  await Promise.all([...sandboxes.values()].map((s) => s.ready));
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      reply(res, 500, { message: error instanceof Error ? error.message : String(error) });
+    });
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const match = req.method === "POST" ? INVOKE_PATH.exec(req.url?.split("?")[0] ?? "") : null;
+    if (!match?.[1]) return reply(res, 404, { message: `no such route ${req.method} ${req.url}` });
+    const name = decodeURIComponent(match[1]);
+    // The SDK may send a function ARN; the name is its last part.
+    const sandbox = sandboxes.get(name.split(":").at(-1) ?? name) ?? sandboxes.get(name);
+    if (!sandbox) {
+      return reply(
+        res,
+        404,
+        { Type: "User", message: `Function not found: ${name}` },
+        {
+          "x-amzn-errortype": "ResourceNotFoundException",
+        },
+      );
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    let event: unknown = null;
+    try {
+      event = text.length > 0 ? JSON.parse(text) : null;
+    } catch {
+      return reply(
+        res,
+        400,
+        { message: "Could not parse request body into json" },
+        {
+          "x-amzn-errortype": "InvalidRequestContentException",
+        },
+      );
+    }
+    const outcome = await sandbox.invoke(event);
+    if (outcome.ok) return reply(res, 200, outcome.result, { "x-amz-executed-version": "$LATEST" });
+    return reply(
+      res,
+      200,
+      { errorType: outcome.errorType, errorMessage: outcome.errorMessage },
+      { "x-amz-function-error": "Unhandled" },
+    );
+  };
+
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...sandboxes.values()].map((s) => s.close()));
+    },
+  };
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(text);
+}

@@ -1,0 +1,60 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { loadEnv } from "#core/config/index.ts";
+import { type Connection, connect } from "#core/connect.ts";
+
+const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.js", import.meta.url));
+
+/** Environment that points the CLI, agents and SDK at the suite's deployment. */
+export function ferryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FERRY_HOME: inject("ferryHome"),
+    FERRY_DEPLOYMENT: inject("deploymentPath"),
+    FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? "warn",
+    ...extra,
+  };
+}
+
+export function connectForTest(): Promise<Connection> {
+  return connect(loadEnv(ferryEnv()));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real `ferry` command as a child process. */
+export function runFerry(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [FERRY_BIN, ...args],
+      {
+        env: options.env ?? ferryEnv(),
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Run `ferry ... --json` and parse its stdout. */
+export async function runFerryJson<T = unknown>(
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<T> {
+  const r = await runFerry([...args, "--json"], env ? { env } : {});
+  if (r.code !== 0) throw new Error(`ferry ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
