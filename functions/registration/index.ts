@@ -1,0 +1,17 @@
+export { loadRegistrationConfig, type RegistrationConfig } from "./config.ts";
+export { createHandler, dispatch, type RegistrationHandler } from "./dispatch.ts";
+export { ConflictError, toControlError } from "./errors.ts";
+export { handler } from "./handler.ts";
+export {
+  type ActionInput,
+  createRegistrationService,
+  type RegistrationDeps,
+  type RegistrationService,
+} from "./service.ts";
+export {
+  endpointView,
+  HEARTBEAT_RETENTION_MS,
+  ONLINE_WITHIN_MS,
+  STALE_WITHIN_MS,
+  statusOf,
+} from "./status.ts";

@@ -1,0 +1,109 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type { z } from "zod";
+import { FerryError } from "#core/errors.ts";
+import { mapLimit } from "./concurrency.ts";
+
+/** Parallel S3 reads when listing; well under S3's per-prefix rate, enough for a fast listing. */
+const READ_CONCURRENCY = 16;
+
+/** JSON records in the bucket's registry: one object per endpoint, function, session, agent. */
+export interface RecordStore {
+  /** The record at `key`, or undefined when there is none. A corrupt record throws. */
+  get<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | undefined>;
+  /** The records at `keys` that exist and parse; corrupt ones are logged and skipped. */
+  getMany<S extends z.ZodType>(keys: readonly string[], schema: S): Promise<z.infer<S>[]>;
+  put(key: string, record: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every key under `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  /** Whether an object (not necessarily a record) exists at `key`. */
+  exists(key: string): Promise<boolean>;
+}
+
+export function createRecordStore(s3: S3Client, bucket: string): RecordStore {
+  const get = async <S extends z.ZodType>(key: string, schema: S) => {
+    let text: string;
+    try {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = (await out.Body?.transformToString("utf8")) ?? "";
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      throw new FerryError(`registry record ${key} is not JSON`, { cause });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new FerryError(
+        `registry record ${key} is invalid: ${issue?.path.join(".")}: ${issue?.message}`,
+      );
+    }
+    return parsed.data as z.infer<S>;
+  };
+
+  return {
+    get,
+    async getMany(keys, schema) {
+      const records = await mapLimit(keys, READ_CONCURRENCY, async (key) => {
+        try {
+          return await get(key, schema);
+        } catch (error) {
+          // One bad record must not hide every other endpoint or function from a listing.
+          if (!(error instanceof FerryError)) throw error;
+          console.error(JSON.stringify({ level: "warn", msg: error.message }));
+          return undefined;
+        }
+      });
+      return records.filter((r) => r !== undefined);
+    },
+    async put(key, record) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(record),
+          ContentType: "application/json",
+        }),
+      );
+    },
+    async delete(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      for await (const page of paginateListObjectsV2(
+        { client: s3 },
+        { Bucket: bucket, Prefix: prefix },
+      )) {
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      }
+      return keys;
+    },
+    async exists(key) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (error) {
+        if (isMissing(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+function isMissing(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
+}

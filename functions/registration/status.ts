@@ -1,0 +1,38 @@
+import type { EndpointView } from "#core/protocol/control.ts";
+import type { EndpointRecord, EndpointStatus, HeartbeatRecord } from "#core/protocol/registry.ts";
+
+/** Agents heartbeat every 30 s: three missed beats and the endpoint is no longer online. */
+export const ONLINE_WITHIN_MS = 90_000;
+/** After 10 min without a heartbeat an endpoint is offline, and an agent no longer listed. */
+export const STALE_WITHIN_MS = 600_000;
+/** Heartbeats older than this are deleted when read, so restarted agents do not pile up. */
+export const HEARTBEAT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+export function statusOf(lastHeartbeat: number | undefined, now: number): EndpointStatus {
+  if (lastHeartbeat === undefined) return "offline";
+  const age = now - lastHeartbeat;
+  if (age <= ONLINE_WITHIN_MS) return "online";
+  if (age <= STALE_WITHIN_MS) return "stale";
+  return "offline";
+}
+
+/** What `describeEndpoint` returns: the record, its status, and the agents heard from lately. */
+export function endpointView(
+  endpoint: EndpointRecord,
+  heartbeats: readonly HeartbeatRecord[],
+  now: number,
+): EndpointView {
+  const lastHeartbeat = heartbeats.reduce<number | undefined>(
+    (newest, h) => (newest === undefined || h.at > newest ? h.at : newest),
+    undefined,
+  );
+  const agents = heartbeats
+    .filter((h) => now - h.at <= STALE_WITHIN_MS)
+    .sort((a, b) => a.agentId.localeCompare(b.agentId));
+  return {
+    endpoint,
+    status: statusOf(lastHeartbeat, now),
+    ...(lastHeartbeat === undefined ? {} : { lastHeartbeat }),
+    agents,
+  };
+}

@@ -1,0 +1,87 @@
+import { ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { keyPrefixes } from "#core/names.ts";
+
+export interface AccessPolicyTargets {
+  bucket: IBucket;
+  deadLetterQueue: IQueue;
+  registration: IFunction;
+  /** ARN pattern of every endpoint's task queue (`<prefix>tasks-*`). */
+  tasksQueueArn: string;
+  /** ARN pattern of every session's result queue (`<prefix>results-*`). */
+  resultsQueueArn: string;
+}
+
+/**
+ * The managed policies attached to the identities of endpoint agents and of clients. Both are
+ * scoped to Ferry's queue prefix and key prefixes; neither can delete queues or the bucket
+ * (the registration Lambda owns queue lifetimes).
+ */
+export function createAccessPolicies(
+  scope: Construct,
+  targets: AccessPolicyTargets,
+): { endpointPolicy: ManagedPolicy; clientPolicy: ManagedPolicy } {
+  const { bucket } = targets;
+  const dataObjects = [
+    bucket.arnForObjects(`${keyPrefixes.store}*`),
+    bucket.arnForObjects(`${keyPrefixes.temporary}*`),
+  ];
+  const functionObjects = [bucket.arnForObjects(`${keyPrefixes.functions}*`)];
+  const invoke = () =>
+    new PolicyStatement({
+      actions: ["lambda:InvokeFunction"],
+      resources: [targets.registration.functionArn],
+    });
+
+  const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
+    description: "Ferry endpoint agent: consume task queues, send results, use the store",
+    statements: [
+      new PolicyStatement({
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+        ],
+        resources: [targets.tasksQueueArn],
+      }),
+      // Malformed task messages are moved to the DLQ by the agent at once.
+      new PolicyStatement({
+        actions: ["sqs:SendMessage"],
+        resources: [targets.resultsQueueArn, targets.deadLetterQueue.queueArn],
+      }),
+      new PolicyStatement({
+        // Multipart uploads are authorized by PutObject; aborting one needs its own action.
+        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: dataObjects,
+      }),
+      new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),
+      invoke(),
+    ],
+  });
+
+  const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
+    description: "Ferry client: submit tasks, receive results, use the store, upload functions",
+    statements: [
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [targets.tasksQueueArn] }),
+      new PolicyStatement({
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+        resources: [targets.resultsQueueArn],
+      }),
+      new PolicyStatement({
+        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        resources: dataObjects,
+      }),
+      new PolicyStatement({
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: functionObjects,
+      }),
+      invoke(),
+    ],
+  });
+
+  return { endpointPolicy, clientPolicy };
+}

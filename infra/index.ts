@@ -1,0 +1,14 @@
+export { type AccessPolicyTargets, createAccessPolicies } from "./access-policies.ts";
+export {
+  FERRY_LOGICAL_IDS,
+  FerryStack,
+  type FerryStackProps,
+  REGISTRATION_ENTRY,
+} from "./ferry-stack.ts";
+export {
+  DEFAULT_STACK_NAME,
+  findRegistrationBundle,
+  type SynthOptions,
+  type SynthResult,
+  synthFerryTemplate,
+} from "./synth.ts";

@@ -1,0 +1,289 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StackOutputs } from "#core/config/deployment.ts";
+import { FERRY_LOGICAL_IDS, FerryStack, type FerryStackProps } from "#infra/ferry-stack.ts";
+import { synthFerryTemplate } from "#infra/synth.ts";
+
+const outdirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ferry-infra-test-"));
+  outdirs.push(dir);
+  return dir;
+}
+
+/** Variants skip esbuild (bundling-stacks: []) so that only one test pays for a bundle. */
+function templateOf(props: FerryStackProps = {}, bundle = false): Template {
+  const app = new App({
+    outdir: tempDir(),
+    context: bundle ? {} : { "aws:cdk:bundling-stacks": [] },
+  });
+  return Template.fromStack(new FerryStack(app, "Test", props));
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statementsOf(template: Template, logicalId: string): Statement[] {
+  const resource = template.toJSON().Resources[logicalId];
+  return resource.Properties.PolicyDocument.Statement;
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** The literal tail of a resource ARN (after the last token), e.g. ":ferry-tasks-*" or "/store/*". */
+function resourceTails(s: Statement): string[] {
+  const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+  return resources.map((r) => {
+    if (typeof r === "string") return r;
+    const join = (r as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
+    if (join) return String(join[1].at(-1));
+    return JSON.stringify(r);
+  });
+}
+
+const DESTRUCTIVE = ["sqs:DeleteQueue", "s3:DeleteBucket", "sqs:*", "s3:*", "*"];
+
+/** Throws if a policy could delete queues or the bucket, or reaches beyond Ferry's prefixes. */
+function checkScoped(statements: Statement[], prefix: string): void {
+  if (statements.length === 0) throw new Error("no statements");
+  const allowedTails = [
+    `:${prefix}tasks-*`,
+    `:${prefix}results-*`,
+    "/store/*",
+    "/tmp/*",
+    "/functions/*",
+    JSON.stringify({ "Fn::GetAtt": [FERRY_LOGICAL_IDS.deadLetterQueue, "Arn"] }),
+    JSON.stringify({ "Fn::GetAtt": [FERRY_LOGICAL_IDS.registrationFunction, "Arn"] }),
+  ];
+  for (const s of statements) {
+    expect(s.Effect).toBe("Allow");
+    for (const action of actionsOf(s)) expect(DESTRUCTIVE).not.toContain(action);
+    for (const tail of resourceTails(s)) expect(allowedTails).toContain(tail);
+  }
+}
+
+function statementWith(statements: Statement[], action: string): Statement {
+  const found = statements.find((s) => actionsOf(s).includes(action));
+  if (!found) throw new Error(`no statement allows ${action}`);
+  return found;
+}
+
+describe("FerryStack", () => {
+  let template: Template;
+
+  beforeAll(() => {
+    template = templateOf({}, true);
+  });
+
+  afterAll(() => {
+    for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("encrypts the store bucket, blocks public access and keeps it on stack deletion", () => {
+    template.hasResource("AWS::S3::Bucket", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    });
+  });
+
+  it("denies requests without TLS in the bucket policy", () => {
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: FERRY_LOGICAL_IDS.bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Principal: { AWS: "*" },
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("expires temporary objects and aborts incomplete uploads", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: "tmp/", ExpirationInDays: 7, Status: "Enabled" }),
+          Match.objectLike({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: "Enabled",
+          }),
+        ]),
+      },
+    });
+    templateOf({ temporaryObjectExpiryDays: 2 }).hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: "tmp/", ExpirationInDays: 2 })]),
+      },
+    });
+  });
+
+  it("creates the dead-letter queue with the prefix and 14 days of retention", () => {
+    template.resourceCountIs("AWS::SQS::Queue", 1);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      QueueName: "ferry-dlq",
+      MessageRetentionPeriod: 1_209_600,
+    });
+    templateOf({ queuePrefix: "lab-" }).hasResourceProperties("AWS::SQS::Queue", {
+      QueueName: "lab-dlq",
+    });
+  });
+
+  it("runs the registration Lambda on Node 24 with its environment", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Handler: "index.handler",
+      MemorySize: 256,
+      Timeout: 30,
+      Environment: {
+        Variables: Match.objectLike({
+          FERRY_BUCKET: { Ref: FERRY_LOGICAL_IDS.bucket },
+          FERRY_DLQ_ARN: { "Fn::GetAtt": [FERRY_LOGICAL_IDS.deadLetterQueue, "Arn"] },
+          FERRY_QUEUE_PREFIX: "ferry-",
+          FERRY_MAX_RECEIVE_COUNT: "5",
+        }),
+      },
+    });
+    templateOf({ maxReceiveCount: 9 }).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ FERRY_MAX_RECEIVE_COUNT: "9" }) },
+    });
+  });
+
+  it("lets the Lambda manage only prefixed queues and the registry", () => {
+    const role = template.findResources("AWS::IAM::Policy");
+    const statements = Object.values(role).flatMap(
+      (r) =>
+        (r as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const queues = statementWith(statements, "sqs:CreateQueue");
+    expect(actionsOf(queues)).toContain("sqs:DeleteQueue");
+    expect(resourceTails(queues)).toEqual([":ferry-*"]);
+    const registry = statementWith(statements, "s3:PutObject");
+    expect(resourceTails(registry)).toEqual(["/registry/*"]);
+    expect(statements.flatMap(actionsOf)).not.toContain("s3:DeleteBucket");
+    // Without it S3 answers 403 for a missing record, and NotFound could not be told apart.
+    expect(statementWith(statements, "s3:ListBucket").Resource).toEqual({
+      "Fn::GetAtt": [FERRY_LOGICAL_IDS.bucket, "Arn"],
+    });
+  });
+
+  it("scopes the endpoint policy to the prefix, without deleting queues or the bucket", () => {
+    const statements = statementsOf(template, FERRY_LOGICAL_IDS.endpointPolicy);
+    checkScoped(statements, "ferry-");
+    expect(resourceTails(statementWith(statements, "sqs:ReceiveMessage"))).toEqual([
+      ":ferry-tasks-*",
+    ]);
+    expect(actionsOf(statementWith(statements, "sqs:ReceiveMessage"))).toEqual(
+      expect.arrayContaining(["sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]),
+    );
+    expect(resourceTails(statementWith(statements, "sqs:SendMessage"))).toEqual([
+      ":ferry-results-*",
+      JSON.stringify({ "Fn::GetAtt": [FERRY_LOGICAL_IDS.deadLetterQueue, "Arn"] }),
+    ]);
+    expect(statements.flatMap(actionsOf)).toContain("lambda:InvokeFunction");
+    // A different prefix moves the scope with it.
+    const lab = templateOf({ queuePrefix: "lab-" });
+    checkScoped(statementsOf(lab, FERRY_LOGICAL_IDS.endpointPolicy), "lab-");
+  });
+
+  it("scopes the client policy the same way", () => {
+    const statements = statementsOf(template, FERRY_LOGICAL_IDS.clientPolicy);
+    checkScoped(statements, "ferry-");
+    expect(resourceTails(statementWith(statements, "sqs:SendMessage"))).toEqual([":ferry-tasks-*"]);
+    expect(resourceTails(statementWith(statements, "sqs:ReceiveMessage"))).toEqual([
+      ":ferry-results-*",
+    ]);
+  });
+
+  it("the scope check rejects a destructive or unscoped statement", () => {
+    const read: Statement = { Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: "x" };
+    expect(() => checkScoped([], "ferry-")).toThrow();
+    expect(() =>
+      checkScoped([{ ...read, Action: ["sqs:DeleteQueue"], Resource: ":ferry-tasks-*" }], "ferry-"),
+    ).toThrow();
+    expect(() => checkScoped([{ ...read, Resource: ":other-tasks-*" }], "ferry-")).toThrow();
+  });
+
+  it("outputs exactly what a deployment file needs", () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const expected = [
+      "BucketName",
+      "ClientPolicyArn",
+      "DeadLetterQueueArn",
+      "DeadLetterQueueUrl",
+      "EndpointPolicyArn",
+      "QueuePrefix",
+      "Region",
+      "RegistrationFunctionName",
+    ];
+    expect(Object.keys(outputs).sort()).toEqual(expected);
+    // Every key the deployment schema requires is among them.
+    const required = Object.entries(StackOutputs.shape)
+      .filter(([, schema]) => !schema.safeParse(undefined).success)
+      .map(([key]) => key);
+    expect(expected).toEqual(expect.arrayContaining(required));
+    expect(outputs.Region?.Value).toEqual({ Ref: "AWS::Region" });
+    expect(outputs.QueuePrefix?.Value).toBe("ferry-");
+    expect(outputs.RegistrationFunctionName?.Value).toEqual({
+      Ref: FERRY_LOGICAL_IDS.registrationFunction,
+    });
+  });
+
+  it("refuses a queue prefix that cannot name a queue", () => {
+    expect(() => templateOf({ queuePrefix: "bad prefix" })).toThrow(/queuePrefix/);
+    expect(() => templateOf({ maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);
+  });
+});
+
+describe("synthFerryTemplate", () => {
+  it("writes the template and the bundled handler, which answers without configuration", async () => {
+    const outdir = tempDir();
+    const result = synthFerryTemplate({ outdir, stackName: "Local", queuePrefix: "loc-" });
+    expect(result.assemblyDir).toBe(outdir);
+    expect(JSON.parse(readFileSync(result.templatePath, "utf8"))).toEqual(result.template);
+    const resources = (result.template as { Resources: Record<string, { Type: string }> })
+      .Resources;
+    expect(resources[FERRY_LOGICAL_IDS.deadLetterQueue]?.Type).toBe("AWS::SQS::Queue");
+    expect(result.registrationBundlePath).toMatch(/asset\.[0-9a-f]+\/index\.mjs$/);
+    expect(existsSync(result.registrationBundlePath)).toBe(true);
+
+    const bundle = (await import(result.registrationBundlePath)) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    const names = ["FERRY_BUCKET", "FERRY_DLQ_ARN", "FERRY_QUEUE_PREFIX"];
+    const saved = names.map((name) => process.env[name]);
+    try {
+      for (const name of names) delete process.env[name];
+      const response = await bundle.handler({ v: 1, action: "listEndpoints" });
+      expect(response).toMatchObject({ v: 1, ok: false, error: { type: "Internal" } });
+      expect(JSON.stringify(response)).toMatch(/FERRY_BUCKET, FERRY_DLQ_ARN, FERRY_QUEUE_PREFIX/);
+    } finally {
+      names.forEach((name, i) => {
+        if (saved[i] !== undefined) process.env[name] = saved[i];
+      });
+    }
+  });
+});
