@@ -9,7 +9,7 @@ import type { ResultMessage } from "#core/protocol/index.ts";
 import { type AgentProcess, spawnAgent, startLocal } from "#local/index.ts";
 import { registerNodeFunction } from "../functions/register.ts";
 import { table } from "../output.ts";
-import { Executor } from "../sdk/index.ts";
+import { Executor, waitForEndpointsOnline } from "../sdk/index.ts";
 
 const example = (name: string) =>
   fileURLToPath(new URL(`../../examples/functions/${name}`, import.meta.url));
@@ -57,6 +57,8 @@ export function registerDemoCommand(program: Command): void {
           );
           say(`endpoint ${name} ${endpoint.endpointId}: agent started`);
         }
+        await waitForEndpointsOnline(conn.control, Object.values(endpoints), 60_000);
+        say("both agents online (heartbeats received)");
         const perEndpoint = Number(opts.tasks);
         const submitted: Promise<ResultMessage>[] = [];
         for (const [name, endpointId] of Object.entries(endpoints)) {

@@ -1,1 +1,2 @@
 export { Executor, type ExecutorDeps, type SubmitOptions } from "./executor.ts";
+export { waitForEndpointsOnline } from "./wait.ts";
