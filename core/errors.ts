@@ -48,6 +48,12 @@ export class NotFoundError extends FerryError {}
 /** A request refused by policy: function not allowed, hash mismatch. */
 export class RefusedError extends FerryError {}
 
+/**
+ * Stored bytes that do not match their reference (size or sha256): a corrupted, truncated or
+ * replaced object. Never retriable: reading again returns the same wrong bytes.
+ */
+export class IntegrityError extends FerryError {}
+
 /** A failure of the network or a service that may pass: retry with backoff. */
 export class TransientError extends FerryError {
   override readonly retriable: boolean = true;

@@ -5,6 +5,7 @@ export {
   describeError,
   type ErrorContext,
   FerryError,
+  IntegrityError,
   NotFoundError,
   ProtocolError,
   RefusedError,

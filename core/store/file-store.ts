@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open, realpath, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { NotFoundError, RefusedError } from "../errors.ts";
+import type { StoreRef } from "../protocol/payload.ts";
+import { resolveInside } from "./file-paths.ts";
+import { newLocation } from "./keys.ts";
+import { assertBackend, type ObjectStore, type PutOptions } from "./store.ts";
+import { checkStoredSize, readVerified, sha256Hex } from "./verify.ts";
+
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface FileStoreOptions {
+  /**
+   * The directory both sides mount (each side may mount it at its own path: references hold
+   * locations relative to it). Created if missing.
+   */
+  dir: string;
+  /**
+   * fsync each object and its directory before handing out its reference, so a reader on
+   * another node never holds a reference to bytes still in a page cache.
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+export interface FileStore extends ObjectStore {
+  readonly backend: "file";
+  /** The store directory, absolute. */
+  readonly dir: string;
+}
+
+/** The `file` backend: objects as files under one shared directory, written atomically. */
+export function createFileStore(options: FileStoreOptions): FileStore {
+  const dir = resolve(options.dir);
+  const fsync = options.fsync ?? true;
+  let rootReal: Promise<string> | undefined;
+  const root = () => {
+    rootReal ??= mkdir(dir, { recursive: true }).then(() => realpath(dir));
+    return rootReal;
+  };
+  const where = (ref: StoreRef) => `file store object ${ref.location} in ${dir}`;
+
+  return {
+    backend: "file",
+    dir,
+
+    async put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
+      const rootPath = await root();
+      const location = newLocation(codec, temporary);
+      const sha256 = sha256Hex(bytes);
+      await mkdir(join(rootPath, dirname(location)), { recursive: true });
+      const target = await resolveInside(rootPath, location);
+      // Write beside the target and rename: readers see the whole object or none of it.
+      const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.partial`);
+      try {
+        const handle = await open(temp, "wx");
+        try {
+          await handle.writeFile(bytes);
+          if (fsync) await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temp, target);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      }
+      if (fsync) await syncDirectory(dirname(target));
+      return { store: "file", location, size: bytes.byteLength, sha256, codec };
+    },
+
+    async get(ref: StoreRef): Promise<Uint8Array> {
+      assertBackend(ref, "file");
+      const path = await resolveInside(await root(), ref.location);
+      let handle: FileHandle;
+      try {
+        handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (error) {
+        throw openError(error, ref, where(ref));
+      }
+      try {
+        const stat = await handle.stat();
+        if (!stat.isFile()) throw new RefusedError(`${where(ref)} is not a regular file`);
+        checkStoredSize(stat.size, ref, where(ref));
+        return await readVerified(chunksOf(handle), ref, where(ref));
+      } finally {
+        await handle.close();
+      }
+    },
+
+    async delete(ref: StoreRef): Promise<void> {
+      assertBackend(ref, "file");
+      const path = await resolveInside(await root(), ref.location);
+      try {
+        await unlink(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    },
+  };
+}
+
+async function* chunksOf(handle: FileHandle): AsyncGenerator<Uint8Array> {
+  // One buffer reused: readVerified copies each chunk before asking for the next.
+  const buffer = new Uint8Array(READ_CHUNK_BYTES);
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+function openError(error: unknown, ref: StoreRef, where: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") {
+    return new NotFoundError(`${where} does not exist`, {
+      context: { location: ref.location },
+      hint: "it was deleted after its last reader, or this side mounts a different directory",
+    });
+  }
+  if (code === "ELOOP") {
+    return new RefusedError(`${where} is a symbolic link, which the file store never follows`, {
+      context: { location: ref.location },
+      hint: "keys of the file store can never leave its directory",
+    });
+  }
+  return error;
+}
+
+/** Make the rename itself durable. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some network filesystems cannot fsync a directory; the rename is still atomic there.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EBADF") throw error;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,32 @@
+// The proxy store: large task arguments and results travel by reference (DESIGN.md "Proxy store").
+export { type Codec, chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
+export { createFileStore, type FileStore, type FileStoreOptions } from "./file-store.ts";
+export { checkLocation, isTemporaryLocation } from "./keys.ts";
+export {
+  assertMessageFits,
+  ENVELOPE_RESERVE_BYTES,
+  MAX_INLINE_BYTES,
+  MAX_MESSAGE_BYTES,
+} from "./message-size.ts";
+export {
+  type DecodedPayload,
+  decodePayload,
+  decodePayloadTimed,
+  deletePayload,
+  type EncodedPayload,
+  type EncodePayloadOptions,
+  encodePayload,
+  isTemporaryPayload,
+} from "./payload.ts";
+export {
+  DEFAULT_STORE_POLICY,
+  DEFAULT_THRESHOLD_BYTES,
+  policyFor,
+  resolveStorePolicy,
+  type StorePolicies,
+  type StorePolicy,
+  type StorePolicyInput,
+} from "./policy.ts";
+export { createS3Store, type S3Store, type S3StoreOptions } from "./s3-store.ts";
+export type { ObjectStore, PutOptions, StoreBackend, Stores } from "./store.ts";
+export { type CreateStoresOptions, createStores } from "./stores.ts";

@@ -1,0 +1,53 @@
+import { v7 as uuidv7 } from "uuid";
+import { RefusedError } from "../errors.ts";
+import { keyPrefixes } from "../names.ts";
+import type { Codec } from "./codec.ts";
+
+const MAX_LOCATION_CHARS = 1024;
+/** A segment starts with a letter or digit: no `.`, `..` or hidden temp files. */
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ROOTS = new Set([keyPrefixes.store.slice(0, -1), keyPrefixes.temporary.slice(0, -1)]);
+
+/**
+ * A fresh location for an object: `store/<uuidv7>.<codec>`, or under `tmp/` for temporary
+ * objects (evicted after their last reader; the bucket lifecycle removes leftovers).
+ */
+export function newLocation(codec: Codec, temporary: boolean): string {
+  const prefix = temporary ? keyPrefixes.temporary : keyPrefixes.store;
+  return `${prefix}${uuidv7()}.${codec}`;
+}
+
+/** Whether a location is under the temporary prefix. */
+export function isTemporaryLocation(location: string): boolean {
+  return location.startsWith(keyPrefixes.temporary);
+}
+
+/**
+ * Check a location taken from a message (untrusted) before any store touches it, and return
+ * its segments. Refuses anything that could reach outside `store/` and `tmp/`: in S3 the
+ * registry and function bundles, on a shared filesystem anything at all.
+ */
+export function checkLocation(location: string): string[] {
+  const refuse = (why: string) =>
+    new RefusedError(`store location ${JSON.stringify(location)} refused: ${why}`, {
+      context: { location },
+      hint: "store locations come from Ferry itself; a message carrying this one is malformed or hostile",
+    });
+  if (location.length > MAX_LOCATION_CHARS) throw refuse(`longer than ${MAX_LOCATION_CHARS}`);
+  if (location.includes("\0")) throw refuse("it contains a NUL byte");
+  if (location.startsWith("/") || /^[A-Za-z]:/.test(location)) {
+    throw refuse("it is an absolute path, which escapes the store");
+  }
+  if (location.includes("\\")) throw refuse("it contains a backslash");
+  const segments = location.split("/");
+  if (segments.includes("..")) throw refuse("a '..' segment escapes the store");
+  const [root] = segments;
+  if (segments.length < 2 || root === undefined || !ROOTS.has(root)) {
+    throw refuse(`it is not under ${keyPrefixes.store} or ${keyPrefixes.temporary}`);
+  }
+  const bad = segments.find((segment) => !SEGMENT.test(segment));
+  if (bad !== undefined) {
+    throw refuse(`segment ${JSON.stringify(bad)} is not letters, digits, '.', '_' and '-'`);
+  }
+  return segments;
+}

@@ -1,0 +1,124 @@
+import { Readable } from "node:stream";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { ConfigError, NotFoundError, ProtocolError } from "../errors.ts";
+import type { StoreRef } from "../protocol/payload.ts";
+import type { Codec } from "./codec.ts";
+import { checkLocation, newLocation } from "./keys.ts";
+import { assertBackend, type ObjectStore, type PutOptions } from "./store.ts";
+import { checkStoredSize, readVerified, sha256Hex } from "./verify.ts";
+
+const MIB = 1024 * 1024;
+/** S3's smallest part (except the last). */
+const MIN_PART_BYTES = 5 * MIB;
+/** The emulator refuses a part over 11 MiB; 8 MiB leaves room. */
+const MAX_PART_BYTES = 8 * MIB;
+
+const CONTENT_TYPES: Record<Codec, string> = {
+  json: "application/json",
+  msgpack: "application/vnd.msgpack",
+};
+
+export interface S3StoreOptions {
+  client: S3Client;
+  /** The deployment's store bucket. */
+  bucket: string;
+  /**
+   * Multipart part size, between 5 MiB (S3's minimum) and 8 MiB; objects up to one part go
+   * in a single PutObject.
+   * @default 8 MiB
+   */
+  partSizeBytes?: number;
+  /**
+   * Parts uploaded at once; an upload holds about queueSize × partSizeBytes of extra memory.
+   * @default 4
+   */
+  queueSize?: number;
+}
+
+export interface S3Store extends ObjectStore {
+  readonly backend: "s3";
+  readonly bucket: string;
+}
+
+/** The `s3` backend: objects under `store/` and `tmp/` of the deployment's bucket. */
+export function createS3Store(options: S3StoreOptions): S3Store {
+  const { client, bucket } = options;
+  const partSize = options.partSizeBytes ?? MAX_PART_BYTES;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_BYTES || partSize > MAX_PART_BYTES) {
+    throw new ConfigError(
+      `S3 store part size ${partSize} is outside ${MIN_PART_BYTES}..${MAX_PART_BYTES} bytes`,
+    );
+  }
+  const queueSize = options.queueSize ?? 4;
+  const where = (ref: StoreRef) => `s3 store object s3://${bucket}/${ref.location}`;
+
+  return {
+    backend: "s3",
+    bucket,
+
+    async put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
+      const location = newLocation(codec, temporary);
+      const sha256 = sha256Hex(bytes);
+      await new Upload({
+        client,
+        partSize,
+        queueSize,
+        leavePartsOnError: false,
+        params: {
+          Bucket: bucket,
+          Key: location,
+          Body: bytes,
+          ContentType: CONTENT_TYPES[codec],
+          // For people browsing the bucket; reads trust only the reference.
+          Metadata: { sha256, codec },
+        },
+      }).done();
+      return { store: "s3", location, size: bytes.byteLength, sha256, codec };
+    },
+
+    async get(ref: StoreRef): Promise<Uint8Array> {
+      assertBackend(ref, "s3");
+      checkLocation(ref.location);
+      let body: unknown;
+      let contentLength: number | undefined;
+      try {
+        const response = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: ref.location }),
+        );
+        body = response.Body;
+        contentLength = response.ContentLength;
+      } catch (error) {
+        if (error instanceof S3ServiceException && error.name === "NoSuchKey") {
+          throw new NotFoundError(`${where(ref)} does not exist`, {
+            cause: error,
+            context: { location: ref.location },
+            hint: "it was deleted after its last reader or expired by the bucket lifecycle",
+          });
+        }
+        throw error;
+      }
+      if (!(body instanceof Readable)) {
+        throw new ProtocolError(`${where(ref)}: the S3 client returned no Node stream`);
+      }
+      try {
+        if (contentLength !== undefined) checkStoredSize(contentLength, ref, where(ref));
+        return await readVerified(body, ref, where(ref));
+      } finally {
+        // Frees the socket when we stopped early (an integrity error).
+        body.destroy();
+      }
+    },
+
+    async delete(ref: StoreRef): Promise<void> {
+      assertBackend(ref, "s3");
+      checkLocation(ref.location);
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ref.location }));
+    },
+  };
+}

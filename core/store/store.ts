@@ -1,0 +1,41 @@
+import { ProtocolError } from "../errors.ts";
+import type { StoreRef } from "../protocol/payload.ts";
+import type { Codec } from "./codec.ts";
+
+/** Where a stored object lives. */
+export type StoreBackend = StoreRef["store"];
+
+export interface PutOptions {
+  codec: Codec;
+  /**
+   * Store under `tmp/`: the object is deleted after its last reader (deletePayload) and the
+   * bucket lifecycle removes leftovers.
+   * @default false
+   */
+  temporary?: boolean;
+}
+
+/** One backend of the proxy store: bytes in, a reference out, and back. */
+export interface ObjectStore {
+  readonly backend: StoreBackend;
+  /** Store the bytes under a fresh location and return their reference (size, sha256, codec). */
+  put(bytes: Uint8Array, options: PutOptions): Promise<StoreRef>;
+  /** The referenced bytes, verified against the reference's size and sha256. */
+  get(ref: StoreRef): Promise<Uint8Array>;
+  /** Remove the object; removing one that is already gone is not an error. */
+  delete(ref: StoreRef): Promise<void>;
+}
+
+/** The backends this process can reach, by name; a reference names the one that holds it. */
+export interface Stores {
+  s3?: ObjectStore | undefined;
+  file?: (ObjectStore & { readonly dir: string }) | undefined;
+}
+
+export function assertBackend(ref: StoreRef, backend: StoreBackend): void {
+  if (ref.store !== backend) {
+    throw new ProtocolError(`a ${ref.store} reference was handed to the ${backend} store`, {
+      context: { location: ref.location },
+    });
+  }
+}

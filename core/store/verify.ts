@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { IntegrityError } from "../errors.ts";
+import type { StoreRef } from "../protocol/payload.ts";
+
+const CORRUPTED_HINT =
+  "the stored object was corrupted or replaced after it was written; submit the task again to store a fresh copy";
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Refuse before reading when the stored size already differs from the reference. */
+export function checkStoredSize(actualBytes: number, ref: StoreRef, where: string): void {
+  if (actualBytes !== ref.size) {
+    throw new IntegrityError(
+      `${where} holds ${actualBytes} bytes but its reference says ${ref.size}`,
+      { hint: CORRUPTED_HINT, context: { location: ref.location } },
+    );
+  }
+}
+
+/**
+ * Collect a stored object's bytes as they stream in, hashing on the way, into one buffer of
+ * the reference's size (no concatenation copies). Only bytes whose size and sha256 match the
+ * reference are returned; anything else is an IntegrityError.
+ */
+export async function readVerified(
+  chunks: AsyncIterable<Uint8Array>,
+  ref: StoreRef,
+  where: string,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(ref.size);
+  const hash = createHash("sha256");
+  let offset = 0;
+  for await (const chunk of chunks) {
+    if (offset + chunk.byteLength > ref.size) {
+      throw new IntegrityError(`${where} is longer than its reference's ${ref.size} bytes`, {
+        hint: CORRUPTED_HINT,
+        context: { location: ref.location },
+      });
+    }
+    out.set(chunk, offset);
+    hash.update(chunk);
+    offset += chunk.byteLength;
+  }
+  checkStoredSize(offset, ref, where);
+  const actual = hash.digest("hex");
+  if (actual !== ref.sha256) {
+    throw new IntegrityError(`${where} has sha256 ${actual} but its reference says ${ref.sha256}`, {
+      hint: CORRUPTED_HINT,
+      context: { location: ref.location },
+    });
+  }
+  return out;
+}
