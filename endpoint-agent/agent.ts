@@ -1,0 +1,305 @@
+import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import {
+  ChangeMessageVisibilityCommand,
+  type Message,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { FerryError } from "#core/errors.ts";
+import type { Logger } from "#core/logger.ts";
+import { createStores } from "#core/store/index.ts";
+import { backoffDelayMs, sleep } from "./backoff.ts";
+import type { SiteConfig } from "./config.ts";
+import type { AgentDeps } from "./deps.ts";
+import { FunctionCache } from "./function-cache.ts";
+import { agentIdFor, Heartbeat } from "./heartbeat.ts";
+import { NodeWorkerPool } from "./node-pool.ts";
+import { isQueueGone, resolveTaskQueueUrl } from "./queue.ts";
+import { ResultDelivery } from "./result-delivery.ts";
+import { SlotPool } from "./slots.ts";
+import { ResultSpool } from "./spool.ts";
+import type { TaskContext } from "./task-context.ts";
+import { handleMessage } from "./task-handler.ts";
+
+/** SQS receives at most 10 messages per call. */
+const MAX_RECEIVE_BATCH = 10;
+/**
+ * Visibility of a message as received; the task's keeper extends it at once. Short, because a
+ * long poll cut by shutdown may still take a message at the server: it must come back soon.
+ */
+const RECEIVE_VISIBILITY_SECONDS = 10;
+
+export type AgentState = "idle" | "starting" | "running" | "draining" | "stopped";
+
+export interface EndpointAgentOptions {
+  endpointId: string;
+  config: SiteConfig;
+  deps: AgentDeps;
+}
+
+interface InFlight {
+  taskId: string | undefined;
+  release: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The site daemon for one endpoint: long-polls the endpoint's task queue for as many messages
+ * as it has free slots, runs each task, and delivers its result before deleting the message.
+ */
+export class EndpointAgent {
+  readonly endpointId: string;
+  readonly #config: SiteConfig;
+  readonly #deps: AgentDeps;
+  readonly #log: Logger;
+  readonly #slots: SlotPool;
+  readonly #host = hostname();
+  /** Aborted at the very end of the run: every SDK call of this run takes its signal. */
+  readonly #run = new AbortController();
+  /** Aborted when draining starts: stops the long poll without cancelling result sends. */
+  readonly #receiving = new AbortController();
+  readonly #inFlight = new Map<string, InFlight>();
+  #state: AgentState = "idle";
+  #pollLoop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #pool: NodeWorkerPool | undefined;
+  #results: ResultDelivery | undefined;
+  #resolveDone: () => void = () => {};
+  readonly done: Promise<void>;
+
+  constructor(options: EndpointAgentOptions) {
+    this.endpointId = options.endpointId;
+    this.#config = options.config;
+    this.#deps = options.deps;
+    this.#log = options.deps.logger.child({ endpointId: options.endpointId });
+    this.#slots = new SlotPool(options.config);
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  /** Ids of the tasks running now. */
+  get runningTaskIds(): string[] {
+    return [...this.#inFlight.values()].flatMap((f) => (f.taskId ? [f.taskId] : []));
+  }
+
+  /** Resolve the queue, start heartbeats and the poller. Throws (and stops) if it cannot. */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") throw new FerryError(`agent already ${this.#state}`);
+    this.#state = "starting";
+    const signal = this.#run.signal;
+    try {
+      const taskQueueUrl = await resolveTaskQueueUrl(
+        this.#deps.sqs,
+        this.#deps.queuePrefix,
+        this.endpointId,
+        signal,
+      );
+      await Promise.all(
+        [this.#config.scratchDir, this.#config.cacheDir].map((d) => mkdir(d, { recursive: true })),
+      );
+      const pool = new NodeWorkerPool({
+        maxIdle: this.#slots.total,
+        killGraceMs: this.#config.killGraceSeconds * 1000,
+        logger: this.#log,
+      });
+      const results = new ResultDelivery({
+        sqs: this.#deps.sqs,
+        spool: new ResultSpool(join(this.#config.spoolDir, this.endpointId)),
+        signal,
+        logger: this.#log,
+      });
+      this.#pool = pool;
+      this.#results = results;
+      const ctx: TaskContext = {
+        endpointId: this.endpointId,
+        config: this.#config,
+        deps: this.#deps,
+        taskQueueUrl,
+        functions: new FunctionCache({
+          control: this.#deps.control,
+          s3: this.#deps.s3,
+          bucket: this.#deps.bucket,
+          cacheDir: this.#config.cacheDir,
+        }),
+        pool,
+        results,
+        stores: createStores({
+          s3: { client: this.#deps.s3, bucket: this.#deps.bucket },
+          policies: this.#config.storePolicies,
+          ...(this.#config.storeFileDir ? { fileDir: this.#config.storeFileDir } : {}),
+        }),
+        host: this.#host,
+        runSignal: signal,
+        logger: this.#log,
+      };
+      this.#heartbeat = new Heartbeat({
+        control: this.#deps.control,
+        endpointId: this.endpointId,
+        agentId: agentIdFor(this.#host, process.pid),
+        host: this.#host,
+        intervalMs: this.#config.heartbeatIntervalSeconds * 1000,
+        snapshot: () => ({
+          slots: { total: this.#slots.total, busy: this.#slots.busy },
+          runningTaskIds: this.runningTaskIds,
+        }),
+        signal,
+        logger: this.#log,
+      });
+      if (this.#closing) {
+        // close() came while starting: stop quietly, as if it came just after.
+        await this.#shutdown("closed while starting");
+        return;
+      }
+      this.#heartbeat.start();
+      results.startFlusher();
+      this.#state = "running";
+      this.#pollLoop = this.#poll(ctx);
+      this.#log.info(
+        { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl },
+        "endpoint agent running",
+      );
+    } catch (err) {
+      await this.#shutdown("start failed");
+      throw err;
+    }
+  }
+
+  /**
+   * Drain and stop: no more receives; running tasks get shutdownGraceSeconds to finish, the
+   * rest are stopped and their messages released (visibility 0) for another agent.
+   * Idempotent: every call returns the same promise.
+   */
+  close(reason = "closed"): Promise<void> {
+    this.#closing ??= this.#drain(reason);
+    return this.#closing;
+  }
+
+  async #drain(reason: string): Promise<void> {
+    if (this.#state === "idle" || this.#state === "stopped") {
+      await this.#shutdown(reason);
+      return;
+    }
+    if (this.#state === "starting") {
+      // start() notices #closing and shuts down itself.
+      await this.done;
+      return;
+    }
+    this.#state = "draining";
+    this.#log.info({ reason, running: this.#inFlight.size }, "draining");
+    this.#receiving.abort();
+    await this.#pollLoop;
+    const graceMs = this.#config.shutdownGraceSeconds * 1000;
+    const allDone = Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    const graceTimer = new AbortController();
+    const finished = await Promise.race([
+      allDone.then(() => true),
+      sleep(graceMs, graceTimer.signal).then(() => false),
+    ]).finally(() => graceTimer.abort());
+    if (!finished) {
+      this.#log.warn(
+        { running: this.runningTaskIds },
+        "grace period over: releasing running tasks",
+      );
+      for (const f of this.#inFlight.values()) f.release.abort();
+      await Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    }
+    await this.#shutdown(reason);
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#heartbeat?.stop();
+    this.#receiving.abort();
+    await this.#pool?.close();
+    this.#run.abort();
+    await this.#results?.stopped();
+    this.#state = "stopped";
+    this.#log.info({ reason }, "endpoint agent stopped");
+    this.#resolveDone();
+  }
+
+  async #poll(ctx: TaskContext): Promise<void> {
+    const signal = AbortSignal.any([this.#run.signal, this.#receiving.signal]);
+    let failures = 0;
+    while (!signal.aborted) {
+      if (this.#slots.free === 0) {
+        await this.#slots.waitForFree(signal);
+        continue;
+      }
+      let messages: Message[];
+      try {
+        const out = await this.#deps.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: ctx.taskQueueUrl,
+            MaxNumberOfMessages: Math.min(this.#slots.free, MAX_RECEIVE_BATCH),
+            WaitTimeSeconds: this.#config.pollWaitSeconds,
+            VisibilityTimeout: Math.min(
+              this.#config.visibilityTimeoutSeconds,
+              RECEIVE_VISIBILITY_SECONDS,
+            ),
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+          { abortSignal: signal },
+        );
+        messages = out.Messages ?? [];
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isQueueGone(err)) {
+          // Deregistered under us: nothing more will come; finish what runs and stop.
+          this.#log.error({ err }, "the task queue is gone (endpoint deregistered?): stopping");
+          void this.close("task queue deleted");
+          break;
+        }
+        const delayMs = backoffDelayMs(failures++, { baseMs: 1_000, capMs: 30_000 });
+        this.#log.warn({ err, retryInMs: delayMs }, "cannot receive tasks; retrying");
+        await sleep(delayMs, signal);
+        continue;
+      }
+      for (const message of messages) this.#dispatch(ctx, message);
+    }
+  }
+
+  #dispatch(ctx: TaskContext, message: Message): void {
+    const slot = this.#slots.tryAcquire();
+    if (!slot || this.#state !== "running") {
+      // Received while draining (or over capacity): hand it straight back.
+      if (slot) this.#slots.release(slot);
+      void this.#deps.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: ctx.taskQueueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+          { abortSignal: this.#run.signal },
+        )
+        .catch(() => {});
+      return;
+    }
+    const key = message.MessageId ?? message.ReceiptHandle ?? String(Math.random());
+    const release = new AbortController();
+    const flight: InFlight = { taskId: undefined, release, done: Promise.resolve() };
+    flight.done = handleMessage(ctx, {
+      message,
+      slot,
+      release: release.signal,
+      onTaskId: (taskId) => {
+        flight.taskId = taskId;
+      },
+    })
+      .catch((err: unknown) => this.#log.error({ err }, "task handler failed"))
+      .finally(() => {
+        this.#inFlight.delete(key);
+        this.#slots.release(slot);
+      });
+    this.#inFlight.set(key, flight);
+  }
+}

@@ -1,0 +1,185 @@
+import { readFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { extname, join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { loadEnv } from "#core/config/env.ts";
+import { ConfigError } from "#core/errors.ts";
+import { MAX_WALLTIME_SECONDS, SafeName, Uuid } from "#core/protocol/index.ts";
+import { resolveStorePolicy, type StorePolicies, type StorePolicy } from "#core/store/index.ts";
+
+/** SQS's longest visibility timeout (12 h). */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * The site config file (JSON, or YAML for `.yaml`/`.yml`). Unknown keys are errors, so a typo
+ * never silently falls back to a default.
+ */
+export const SiteConfigSchema = z
+  .strictObject({
+    /** The endpoint this agent serves; the command line's UUID wins when both are given. */
+    endpointId: Uuid.optional(),
+    /** Concurrent tasks. @default the number of gpuIds, else the number of CPUs */
+    workers: z.number().int().min(1).max(1_024).optional(),
+    /** GPU ids; one task per GPU, pinned with CUDA_VISIBLE_DEVICES. @default [] */
+    gpuIds: z.array(z.string().min(1)).max(1_024).default([]),
+    /** Function names allowed to run here; unset: every registered function. */
+    allowedFunctions: z.array(SafeName).optional(),
+    /** Parent of each task's private scratch dir. @default <tmpdir>/ferry-scratch */
+    scratchDir: z.string().min(1).optional(),
+    /** Function bundles cached by content hash. @default $FERRY_HOME/cache */
+    cacheDir: z.string().min(1).optional(),
+    /** Results waiting to be re-sent after an outage. @default $FERRY_HOME/spool */
+    spoolDir: z.string().min(1).optional(),
+    /** Walltime of a task that does not set one. @default 3600 */
+    defaultWalltimeSeconds: z.number().int().min(1).max(MAX_WALLTIME_SECONDS).default(3_600),
+    /** Visibility of a received task; extended every third of it while the task runs. @default 120 */
+    visibilityTimeoutSeconds: z.number().int().min(1).max(MAX_VISIBILITY_SECONDS).default(120),
+    /** @default 30 */
+    heartbeatIntervalSeconds: z.number().positive().max(3_600).default(30),
+    /** How long SIGTERM/SIGINT lets running tasks finish before releasing them. @default 30 */
+    shutdownGraceSeconds: z.number().min(0).max(86_400).default(30),
+    /** Time between SIGTERM and SIGKILL when a task process is stopped. @default 5 */
+    killGraceSeconds: z.number().min(0).max(600).default(5),
+    /** Long-poll wait of each receive. @default 20 */
+    pollWaitSeconds: z.number().int().min(1).max(20).default(20),
+    /**
+     * Store policy of results, per topic ("*": every other topic): over thresholdBytes a
+     * result goes by reference through the backend.
+     * @default s3 past what a queue message carries inline, else inline
+     */
+    storePolicies: z.record(z.string(), z.unknown()).default({}),
+    /** This site's mount of the shared store directory, for `file` references. */
+    storeFileDir: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.gpuIds.length > 0 && c.workers !== undefined && c.workers !== c.gpuIds.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workers"],
+        message: `must equal the number of gpuIds (${c.gpuIds.length}): one task runs per GPU`,
+      });
+    }
+    if (new Set(c.gpuIds).size !== c.gpuIds.length) {
+      ctx.addIssue({ code: "custom", path: ["gpuIds"], message: "ids must be distinct" });
+    }
+  });
+export type SiteConfigInput = z.input<typeof SiteConfigSchema>;
+
+/** A validated site config with every default filled in. */
+export interface SiteConfig {
+  endpointId: string | undefined;
+  workers: number;
+  gpuIds: string[];
+  allowedFunctions: string[] | undefined;
+  scratchDir: string;
+  cacheDir: string;
+  spoolDir: string;
+  defaultWalltimeSeconds: number;
+  visibilityTimeoutSeconds: number;
+  heartbeatIntervalSeconds: number;
+  shutdownGraceSeconds: number;
+  killGraceSeconds: number;
+  pollWaitSeconds: number;
+  storePolicies: StorePolicies;
+  storeFileDir: string | undefined;
+}
+
+/**
+ * Read, merge and validate a site config. Without a path, the overrides and defaults alone.
+ * Errors name the file and the bad field.
+ */
+export async function loadSiteConfig(
+  path: string | undefined,
+  overrides: Partial<SiteConfigInput> = {},
+): Promise<SiteConfig> {
+  const fromFile = path === undefined ? {} : await readConfigFile(path);
+  const merged = { ...fromFile, ...dropUndefined(overrides) };
+  const where = path === undefined ? "site config" : `site config ${path}`;
+  const parsed = SiteConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    throw new ConfigError(`${where}: ${field}: ${issue?.message ?? "invalid"}`, {
+      hint: "fix the field or remove it to take the default",
+    });
+  }
+  try {
+    return withDefaults(parsed.data);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new ConfigError(`${where}: ${error.message}`, {
+        cause: error,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+/** Every default that depends on the machine or the environment, in one place. */
+export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
+  const home = loadEnv().home;
+  return {
+    endpointId: c.endpointId,
+    workers: c.workers ?? (c.gpuIds.length > 0 ? c.gpuIds.length : availableParallelism()),
+    gpuIds: c.gpuIds,
+    allowedFunctions: c.allowedFunctions,
+    scratchDir: resolve(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),
+    cacheDir: resolve(c.cacheDir ?? join(home, "cache")),
+    spoolDir: resolve(c.spoolDir ?? join(home, "spool")),
+    defaultWalltimeSeconds: c.defaultWalltimeSeconds,
+    visibilityTimeoutSeconds: c.visibilityTimeoutSeconds,
+    heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,
+    shutdownGraceSeconds: c.shutdownGraceSeconds,
+    killGraceSeconds: c.killGraceSeconds,
+    pollWaitSeconds: c.pollWaitSeconds,
+    storePolicies: resolvePolicies(c.storePolicies, c.storeFileDir),
+    storeFileDir: c.storeFileDir === undefined ? undefined : resolve(c.storeFileDir),
+  };
+}
+
+/** Validate each topic's policy (core's rules); a file policy must use this site's mount. */
+function resolvePolicies(
+  input: Record<string, unknown>,
+  storeFileDir: string | undefined,
+): StorePolicies {
+  const policies: Record<string, StorePolicy> = {};
+  for (const [topic, raw] of Object.entries(input)) {
+    const policy = resolveStorePolicy(raw, `storePolicies.${topic}`);
+    if (policy.backend === "file" && storeFileDir && policy.fileDir !== resolve(storeFileDir)) {
+      throw new ConfigError(
+        `storePolicies.${topic}.fileDir: must be storeFileDir (${storeFileDir}), this site's mount`,
+      );
+    }
+    policies[topic] = policy;
+  }
+  return policies;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(`cannot read site config ${path}`, { cause });
+  }
+  const ext = extname(path).toLowerCase();
+  try {
+    const value: unknown = ext === ".yaml" || ext === ".yml" ? parseYaml(text) : JSON.parse(text);
+    if (value === null || value === undefined) return {};
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new Error("the top level must be an object of settings");
+    }
+    return value as Record<string, unknown>;
+  } catch (cause) {
+    const what = ext === ".yaml" || ext === ".yml" ? "YAML" : "JSON";
+    throw new ConfigError(`site config ${path} is not valid ${what}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,73 @@
+import type { ControlClient } from "#core/control/client.ts";
+import type { Logger } from "#core/logger.ts";
+import { FERRY_VERSION } from "#core/version.ts";
+
+export interface HeartbeatSnapshot {
+  slots: { total: number; busy: number };
+  runningTaskIds: string[];
+}
+
+export interface HeartbeatOptions {
+  control: Pick<ControlClient, "call">;
+  endpointId: string;
+  agentId: string;
+  host: string;
+  intervalMs: number;
+  snapshot: () => HeartbeatSnapshot;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** Reports this agent's slots and running tasks to the registry every interval. */
+export class Heartbeat {
+  readonly #o: HeartbeatOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: HeartbeatOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    const tick = async () => {
+      await this.beat();
+      if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs);
+    };
+    void tick();
+  }
+
+  /** One heartbeat; a failure is logged, never fatal: status just turns stale. */
+  async beat(): Promise<void> {
+    const snap = this.#o.snapshot();
+    try {
+      await this.#o.control.call(
+        "heartbeat",
+        {
+          heartbeat: {
+            endpointId: this.#o.endpointId,
+            agentId: this.#o.agentId,
+            slots: snap.slots,
+            runningTaskIds: snap.runningTaskIds.slice(0, 1_000),
+            versions: { ferry: FERRY_VERSION, node: process.version },
+            host: this.#o.host,
+            pid: process.pid,
+          },
+        },
+        { signal: this.#o.signal },
+      );
+    } catch (err) {
+      if (!this.#o.signal.aborted) this.#o.logger.warn({ err }, "heartbeat failed");
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+}
+
+/** A registry-safe agent id: host and pid. */
+export function agentIdFor(host: string, pid: number): string {
+  const safeHost = host.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "host";
+  return `${safeHost.slice(0, 50)}-${pid}`;
+}

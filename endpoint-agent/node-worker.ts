@@ -1,0 +1,64 @@
+/**
+ * Entry of a warm node worker (child_process.fork). Runs one task at a time: imports the
+ * task's bundle (cached by the module loader, so a warm worker keeps module state like a warm
+ * Lambda) and calls its default export, or its `handler` export, with the task's args.
+ */
+import { pathToFileURL } from "node:url";
+import { ParentMessage, type RunReply, type WorkerMessage } from "./worker-ipc.ts";
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+async function run(bundlePath: string, args: unknown): Promise<unknown> {
+  const mod = (await import(pathToFileURL(bundlePath).href)) as Record<string, unknown>;
+  const fn = typeof mod.default === "function" ? mod.default : mod.handler;
+  if (typeof fn !== "function") {
+    throw new TypeError("the bundle exports no function: export a default function or `handler`");
+  }
+  const value: unknown = await fn(args);
+  // A function that returns nothing returns null, as any JSON API would.
+  return value === undefined ? null : value;
+}
+
+function failure(taskId: string, error: unknown): RunReply {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    type: "done",
+    taskId,
+    ok: false,
+    error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+  };
+}
+
+process.on("message", async (raw: unknown) => {
+  const parsed = ParentMessage.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write("ferry worker: ignoring a malformed message from the agent\n");
+    return;
+  }
+  const { taskId, bundlePath, args } = parsed.data;
+  let reply: RunReply;
+  try {
+    reply = { type: "done", taskId, ok: true, value: await run(bundlePath, args) };
+  } catch (error) {
+    reply = failure(taskId, error);
+  }
+  try {
+    send(reply);
+  } catch (error) {
+    // A value structured clone cannot copy (a function, a socket...).
+    send(
+      failure(
+        taskId,
+        new TypeError(
+          `the function returned a value that cannot be sent back: ${(error as Error).message}`,
+        ),
+      ),
+    );
+  }
+});
+
+// Without the IPC channel (the agent died), there is nobody to serve: leave.
+process.on("disconnect", () => process.exit(0));
+send({ type: "ready" });

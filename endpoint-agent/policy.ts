@@ -1,0 +1,38 @@
+import { FerryError, NotFoundError, RefusedError } from "#core/errors.ts";
+import type { TaskError, TaskMessage } from "#core/protocol/index.ts";
+import type { TaskContext } from "./task-context.ts";
+
+/** Why this endpoint will not run the task, or undefined when it may. */
+export function policyRefusal(ctx: TaskContext, task: TaskMessage): string | undefined {
+  const allowed = ctx.config.allowedFunctions;
+  if (task.endpointId !== ctx.endpointId) {
+    return `task is addressed to endpoint ${task.endpointId}, not to this one (${ctx.endpointId})`;
+  }
+  if (allowed !== undefined && !allowed.includes(task.function.name)) {
+    return `function ${task.function.name} is not in this endpoint's allowedFunctions (${allowed.join(", ") || "none"})`;
+  }
+  if (task.resources.gpus > 1) {
+    return `task asks for ${task.resources.gpus} GPUs; this endpoint runs one task per GPU`;
+  }
+  if (task.resources.gpus === 1 && ctx.config.gpuIds.length === 0) {
+    return "task asks for a GPU; this endpoint has none (set gpuIds in its site config)";
+  }
+  return undefined;
+}
+
+/** The failed result for a function that cannot run, or undefined when worth retrying. */
+export function resolutionError(task: TaskMessage, err: unknown): TaskError | undefined {
+  if (err instanceof NotFoundError) {
+    return {
+      type: "UnknownFunction",
+      message: `function ${task.function.name} with sha256 ${task.function.sha256} is not registered: register it with \`ferry function register <file.ts> --name ${task.function.name}\``,
+      retriable: false,
+    };
+  }
+  if (err instanceof RefusedError)
+    return { type: "Refused", message: err.toOneLine(), retriable: false };
+  if (err instanceof FerryError && !err.retriable) {
+    return { type: "Internal", message: err.toOneLine(), retriable: false };
+  }
+  return undefined;
+}

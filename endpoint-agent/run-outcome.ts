@@ -1,0 +1,40 @@
+import type { Logger } from "#core/logger.ts";
+import type { TaskError } from "#core/protocol/index.ts";
+
+/** What a runner (node or shell) needs to run one task. */
+export interface RunTask {
+  taskId: string;
+  functionName: string;
+  sha256: string;
+  /** The decoded arguments (plain JSON, or typed arrays and the like from a msgpack ref). */
+  args: unknown;
+  walltimeMs: number;
+  /** The slot's GPU, exported as CUDA_VISIBLE_DEVICES. */
+  gpu: string | undefined;
+  /** Aborted when the agent shuts down and releases the task to another agent. */
+  release: AbortSignal;
+  logger: Logger;
+}
+
+export interface RunOutput {
+  /** The process that ran the function. */
+  pid: number | undefined;
+  started: number | undefined;
+  ended: number | undefined;
+  stdoutTail: string | undefined;
+  stderrTail: string | undefined;
+}
+
+export type RunOutcome =
+  | ({ kind: "ok"; value: unknown } & RunOutput)
+  | ({ kind: "failed"; error: TaskError } & RunOutput)
+  /** Stopped for shutdown: no result; the message goes back to the queue. */
+  | ({ kind: "released" } & RunOutput);
+
+export function timeoutError(walltimeMs: number, killGraceMs: number): TaskError {
+  return {
+    type: "Timeout",
+    message: `ran past its walltime of ${walltimeMs / 1000} s and was stopped (SIGTERM, then SIGKILL after ${killGraceMs / 1000} s)`,
+    retriable: false,
+  };
+}

@@ -1,0 +1,35 @@
+import type { Message } from "@aws-sdk/client-sqs";
+import type { Logger } from "#core/logger.ts";
+import type { Stores } from "#core/store/index.ts";
+import type { SiteConfig } from "./config.ts";
+import type { AgentDeps } from "./deps.ts";
+import type { FunctionCache } from "./function-cache.ts";
+import type { NodeWorkerPool } from "./node-pool.ts";
+import type { ResultDelivery } from "./result-delivery.ts";
+import type { Slot } from "./slots.ts";
+
+/** What every task of one agent run shares. */
+export interface TaskContext {
+  endpointId: string;
+  config: SiteConfig;
+  deps: AgentDeps;
+  taskQueueUrl: string;
+  functions: FunctionCache;
+  pool: NodeWorkerPool;
+  results: ResultDelivery;
+  /** Proxy store backends for arguments and results by reference. */
+  stores: Stores;
+  host: string;
+  /** Aborted only at the very end of a run: sends during draining still go out. */
+  runSignal: AbortSignal;
+  logger: Logger;
+}
+
+export interface MessageJob {
+  message: Message;
+  slot: Slot;
+  /** Aborted when shutdown's grace period is over: stop the task and release its message. */
+  release: AbortSignal;
+  /** Called once the task id is known, for heartbeats. */
+  onTaskId: (taskId: string) => void;
+}

@@ -1,0 +1,83 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Logger } from "#core/logger.ts";
+
+export interface VisibilityKeeperOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  receiptHandle: string;
+  visibilityTimeoutSeconds: number;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * Keeps a running task's message invisible: every third of the visibility timeout it is set
+ * back to the full timeout, so tasks of many hours are not delivered twice.
+ */
+export class VisibilityKeeper {
+  readonly #o: VisibilityKeeperOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(options: VisibilityKeeperOptions) {
+    this.#o = options;
+  }
+
+  /** Extend at once (messages are received with a short visibility), then every third. */
+  start(): void {
+    const periodMs = Math.max(500, (this.#o.visibilityTimeoutSeconds * 1000) / 3);
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#inFlight = this.#extend().finally(() => {
+        this.#inFlight = undefined;
+        if (!this.#stopped) this.#timer = setTimeout(tick, periodMs);
+      });
+    };
+    tick();
+  }
+
+  /** Stop, and wait for an extension in flight: a release or delete must come after it. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#inFlight;
+  }
+
+  async #extend(): Promise<void> {
+    try {
+      await this.#o.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.#o.queueUrl,
+          ReceiptHandle: this.#o.receiptHandle,
+          VisibilityTimeout: this.#o.visibilityTimeoutSeconds,
+        }),
+        { abortSignal: this.#o.signal },
+      );
+      this.#o.logger.debug("task visibility extended");
+    } catch (err) {
+      // Next tick tries again; if all fail, another agent may run it too (at-least-once).
+      if (!this.#stopped && !this.#o.signal.aborted) {
+        this.#o.logger.warn({ err }, "cannot extend task visibility");
+      }
+    }
+  }
+}
+
+/** Make a message visible again after `seconds` (0: at once, for another agent). */
+export async function setVisibility(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+  signal: AbortSignal,
+): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: Math.round(seconds),
+    }),
+    { abortSignal: signal },
+  );
+}

@@ -1,0 +1,232 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import type { FunctionRef } from "#core/protocol/index.ts";
+import { type Harness, queueBodies, startHarness, waitUntil } from "./agent-harness.ts";
+import { CuttableProxy } from "./cuttable-proxy.ts";
+
+// Short polls: closing an agent cuts its long poll, and the server may still hand the next
+// message to that dead poll (it comes back after the receive visibility). Blocks wait it out.
+const POLL_WAIT_SECONDS = 1;
+const settle = () => new Promise((r) => setTimeout(r, POLL_WAIT_SECONDS * 1000 + 200));
+
+let h: Harness;
+let work: FunctionRef;
+beforeAll(async () => {
+  h = await startHarness();
+  h.results.start();
+  // Writes a marker when it starts (so a test knows it is running), then sleeps.
+  work = await h.registerNode(
+    "work",
+    `import { writeFileSync } from "node:fs";
+     export default async (a: { ms: number; marker?: string }) => {
+       if (a.marker) writeFileSync(a.marker, String(process.pid));
+       await new Promise((r) => setTimeout(r, a.ms));
+       return { slept: a.ms, pid: process.pid };
+     };`,
+  );
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function startAgent(overrides: Partial<SiteConfigInput> = {}, deps = h.deps()) {
+  const agent = new EndpointAgent({
+    endpointId: h.endpointId,
+    config: await h.config({ pollWaitSeconds: POLL_WAIT_SECONDS, ...overrides }),
+    deps,
+  });
+  await agent.start();
+  return agent;
+}
+
+let markers = 0;
+const marker = () => join(h.dir, `marker-${++markers}`);
+const started = (path: string) => waitUntil(() => existsSync(path), 20_000, `task start (${path})`);
+/** Running, not merely a zombie waiting for a reaper (an orphan's new parent may not reap). */
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+};
+
+describe("delivery", () => {
+  it("keeps a long task invisible past several visibility timeouts: one run, one result", async () => {
+    // An idle second agent would take the message as soon as it became visible again.
+    const config = { workers: 1, visibilityTimeoutSeconds: 2 };
+    const agents = [await startAgent(config), await startAgent(config)];
+    try {
+      const taskId = await h.sendTask(work, { ms: 7_000 });
+      const result = await h.results.waitFor(taskId, 30_000);
+      expect(result.attempt).toBe(1);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(h.results.byTask(taskId)).toHaveLength(1);
+    } finally {
+      await Promise.all(agents.map((a) => a.close()));
+      await settle();
+    }
+  });
+
+  it("sends a task received more than maxAttempts times to the DLQ with the reason", async () => {
+    const taskId = await h.sendTask(work, { ms: 1 }, { maxAttempts: 1 });
+    // A first delivery that never finished (as if its agent died).
+    const first = await h.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: h.taskQueueUrl, VisibilityTimeout: 1 }),
+    );
+    expect(first.Messages).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const agent = await startAgent();
+    try {
+      const result = await h.results.waitFor(taskId);
+      expect(!result.ok && result.error.type).toBe("WorkerCrashed");
+      expect(!result.ok && result.error.message).toContain("maxAttempts (1)");
+      const letter = queueBodies(h.server, h.dlqName).find((m) => m.body.includes(taskId));
+      expect(letter?.messageAttributes.FerryReason?.StringValue).toContain("maxAttempts");
+      await waitUntil(() => queueBodies(h.server, h.taskQueueName).length === 0, 5_000);
+    } finally {
+      await agent.close();
+      await settle();
+    }
+  });
+
+  it("retries a task later when the registry is unreachable", async () => {
+    const agent = await startAgent();
+    try {
+      const fresh = await h.registerNode("fresh", "export default () => 'resolved';");
+      h.failControl(2);
+      const before = h.controlCalls();
+      const taskId = await h.sendTask(fresh, {});
+      const result = await h.results.waitFor(taskId, 40_000);
+      expect(result.ok && result.value).toEqual({ inline: "resolved" });
+      expect(result.attempt).toBe(3);
+      expect(h.controlCalls() - before).toBe(3);
+    } finally {
+      await agent.close();
+      await settle();
+    }
+  });
+
+  it("re-sends results spooled during an 8 s network outage, each exactly once", async () => {
+    const proxy = new CuttableProxy(h.server.port);
+    await proxy.listen();
+    const viaProxy = createAwsClients({
+      region: "us-east-1",
+      endpoints: { sqs: proxy.url, s3: proxy.url },
+      credentials: EMULATOR_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const agent = await startAgent({}, h.deps(viaProxy));
+    const spoolDir = join(h.dir, "spool", h.endpointId);
+    try {
+      const ms = [marker(), marker()];
+      const ids = [
+        await h.sendTask(work, { ms: 1_000, marker: ms[0] }),
+        await h.sendTask(work, { ms: 3_000, marker: ms[1] }),
+      ];
+      await Promise.all(ms.map((m) => started(m ?? "")));
+      await proxy.cut();
+      const outage = Date.now();
+      await waitUntil(
+        () => existsSync(spoolDir) && readdirSync(spoolDir).some((f) => f.endsWith(".json")),
+        15_000,
+        "a spooled result",
+      );
+      // A third task is sent during the outage; the agent cannot see it yet.
+      ids.push(await h.sendTask(work, { ms: 10 }));
+      await new Promise((r) => setTimeout(r, Math.max(0, 8_000 - (Date.now() - outage))));
+      for (const id of ids) expect(h.results.byTask(id)).toHaveLength(0);
+      await proxy.listen();
+      const results = await Promise.all(ids.map((id) => h.results.waitFor(id, 45_000)));
+      for (const r of results) expect(r.ok).toBe(true);
+      await waitUntil(() => readdirSync(spoolDir).length === 0, 10_000, "spool emptied");
+      await waitUntil(() => queueBodies(h.server, h.taskQueueName).length === 0, 10_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      for (const id of ids) expect(h.results.byTask(id)).toHaveLength(1);
+    } finally {
+      await agent.close();
+      viaProxy.destroy();
+      await proxy.cut();
+      await settle();
+    }
+  });
+});
+
+describe("shutdown", () => {
+  it("drains: a short task finishes, a long one is released and finishes elsewhere", async () => {
+    const a = await startAgent({ workers: 2, shutdownGraceSeconds: 1 });
+    const short = marker();
+    const long = marker();
+    const shortId = await h.sendTask(work, { ms: 300, marker: short });
+    const longId = await h.sendTask(work, { ms: 4_000, marker: long });
+    await Promise.all([started(short), started(long)]);
+    const t0 = Date.now();
+    await a.close("test drain");
+    // Grace 1 s + SIGTERM->SIGKILL grace 1 s + slack: bounded.
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(a.state).toBe("stopped");
+    expect((await h.results.waitFor(shortId)).ok).toBe(true);
+    expect(h.results.byTask(longId)).toHaveLength(0);
+    await settle();
+    const b = await startAgent();
+    try {
+      const result = await h.results.waitFor(longId, 30_000);
+      expect(result.ok).toBe(true);
+      expect(result.attempt).toBe(2);
+      expect(h.results.byTask(longId)).toHaveLength(1);
+    } finally {
+      await b.close();
+      await settle();
+    }
+  });
+
+  it("SIGTERM makes a child agent drain within its grace and release its task", async () => {
+    const child = await h.spawnAgent({ shutdownGraceSeconds: 1, pollWaitSeconds: 1 });
+    const m = marker();
+    const taskId = await h.sendTask(work, { ms: 4_000, marker: m });
+    await started(m);
+    const t0 = Date.now();
+    child.child.kill("SIGTERM");
+    const exit = await child.exited;
+    expect(exit.code, child.stderr()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(7_000);
+    expect(h.results.byTask(taskId)).toHaveLength(0);
+    await settle();
+    const b = await startAgent();
+    try {
+      const result = await h.results.waitFor(taskId, 30_000);
+      expect(result.ok).toBe(true);
+      expect(h.results.byTask(taskId)).toHaveLength(1);
+    } finally {
+      await b.close();
+      await settle();
+    }
+  });
+
+  it("kill -9 of an agent mid-task: the task finishes on another agent, one result", async () => {
+    const child = await h.spawnAgent({ visibilityTimeoutSeconds: 2, pollWaitSeconds: 1 });
+    const m = marker();
+    const taskId = await h.sendTask(work, { ms: 1_500, marker: m });
+    await started(m);
+    const workerPid = Number(readFileSync(m, "utf8"));
+    child.child.kill("SIGKILL");
+    await child.exited;
+    const b = await startAgent({ visibilityTimeoutSeconds: 2 });
+    try {
+      const result = await h.results.waitFor(taskId, 30_000);
+      expect(result.ok).toBe(true);
+      expect(result.attempt).toBe(2);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(h.results.byTask(taskId)).toHaveLength(1);
+      // The dead agent's worker noticed its parent was gone and left.
+      await waitUntil(() => !alive(workerPid), 10_000, "orphaned worker exit");
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,351 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
+import { bundleKey } from "#core/names.ts";
+import type { FunctionRef } from "#core/protocol/index.ts";
+import {
+  createStores,
+  decodePayload,
+  encodePayload,
+  type StorePolicies,
+} from "#core/store/index.ts";
+import { type Harness, startHarness, waitUntil } from "./agent-harness.ts";
+
+let h: Harness;
+const stores = () => createStores({ s3: { client: h.aws.s3, bucket: h.bucket } });
+const byRef: StorePolicies = {
+  train: { backend: "s3", thresholdBytes: 0 },
+  t: { backend: "s3", thresholdBytes: 0 },
+};
+beforeAll(async () => {
+  h = await startHarness();
+  h.results.start();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+// Short polls: closing an agent cuts its long poll, and the server may still hand the next
+// message to that dead poll (it comes back after the receive visibility). Blocks wait it out.
+const POLL_WAIT_SECONDS = 1;
+
+async function withAgent(overrides: Partial<SiteConfigInput> = {}) {
+  const agent = new EndpointAgent({
+    endpointId: h.endpointId,
+    config: await h.config({ pollWaitSeconds: POLL_WAIT_SECONDS, ...overrides }),
+    deps: h.deps(),
+  });
+  await agent.start();
+  return agent;
+}
+
+async function closeAgent(agent: EndpointAgent) {
+  await agent.close();
+  await new Promise((r) => setTimeout(r, POLL_WAIT_SECONDS * 1000 + 200));
+}
+
+const inline = <T>(r: { ok: boolean }) => (r as unknown as { value: { inline: T } }).value.inline;
+
+describe("node and shell functions", () => {
+  let agent: EndpointAgent;
+  let sleepy: FunctionRef;
+  let crashes: FunctionRef;
+  let add: FunctionRef;
+  beforeAll(async () => {
+    agent = await withAgent({ workers: 3 });
+    add = await h.registerNode("add", "export default (a: { x: number }) => a.x + 1;");
+    sleepy = await h.registerNode(
+      "sleepy",
+      `export default async (a: { ms: number }) => {
+         console.error("sleeping", a.ms);
+         await new Promise((r) => setTimeout(r, a.ms));
+         return "awake";
+       };`,
+    );
+    crashes = await h.registerNode(
+      "crashes",
+      `export default () => { console.error("about to die"); process.exit(3); };`,
+    );
+  });
+  afterAll(() => closeAgent(agent));
+
+  it("runs a shell function without a shell, JSON in and out, in a scratch dir removed after", async () => {
+    const script = join(h.dir, "shell-fn.mjs");
+    await writeFile(
+      script,
+      `import { readFileSync, writeFileSync } from "node:fs";
+       const { args } = JSON.parse(readFileSync(0, "utf8"));
+       writeFileSync("scratch.txt", "x");
+       console.error("warning: just testing");
+       console.log("progress 50%");
+       console.log(JSON.stringify({ product: args.a * args.b, cwd: process.cwd(), arg: process.argv[2] }));`,
+    );
+    const fn = h.registerShell("multiply", [process.execPath, script, "{taskId}"]);
+    const taskId = await h.sendTask(fn, { a: 6, b: 7 });
+    const result = await h.results.waitFor(taskId);
+    expect(result.ok).toBe(true);
+    const value = inline<{ product: number; cwd: string; arg: string }>(result);
+    expect(value.product).toBe(42);
+    expect(value.arg).toBe(taskId);
+    expect(value.cwd).toContain(join(h.dir, "scratch"));
+    expect(existsSync(value.cwd)).toBe(false);
+    expect(result.stderrTail).toContain("warning: just testing");
+    expect(result.stdoutTail).toContain("progress 50%");
+  });
+
+  it("reports a failing shell command with its exit code and stderr", async () => {
+    const fn = h.registerShell("false", [
+      process.execPath,
+      "-e",
+      "console.error('no convergence'); process.exit(2)",
+    ]);
+    const result = await h.results.waitFor(await h.sendTask(fn, {}));
+    expect(!result.ok && result.error).toMatchObject({ type: "FunctionError" });
+    expect(!result.ok && result.error.message).toContain("exited with code 2");
+    expect(result.stderrTail).toContain("no convergence");
+    const missing = h.registerShell("missing", ["/no/such/program"]);
+    const r2 = await h.results.waitFor(await h.sendTask(missing, {}));
+    expect(!r2.ok && r2.error.message).toContain("cannot start /no/such/program");
+  });
+
+  it("kills a node task over its walltime and says so; the function still runs after", async () => {
+    const t0 = Date.now();
+    const taskId = await h.sendTask(sleepy, { ms: 60_000 }, { walltimeSeconds: 1 });
+    const result = await h.results.waitFor(taskId);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(!result.ok && result.error.type).toBe("Timeout");
+    expect(!result.ok && result.error.message).toContain("walltime of 1 s");
+    expect(result.stderrTail).toContain("sleeping 60000");
+    const again = await h.results.waitFor(await h.sendTask(sleepy, { ms: 10 }));
+    expect(inline(again)).toBe("awake");
+  });
+
+  it("kills a shell task that ignores SIGTERM with SIGKILL after the grace", async () => {
+    const fn = h.registerShell("stubborn", [
+      process.execPath,
+      "-e",
+      "process.on('SIGTERM', () => console.error('ignoring TERM')); setInterval(() => {}, 1000)",
+    ]);
+    const t0 = Date.now();
+    const result = await h.results.waitFor(await h.sendTask(fn, {}, { walltimeSeconds: 1 }));
+    expect(!result.ok && result.error.type).toBe("Timeout");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);
+    expect(result.stderrTail).toContain("ignoring TERM");
+  });
+
+  it("reports a crashed worker as WorkerCrashed and replaces it", async () => {
+    const result = await h.results.waitFor(await h.sendTask(crashes, {}));
+    expect(!result.ok && result.error.type).toBe("WorkerCrashed");
+    expect(!result.ok && result.error.message).toContain("exited with code 3");
+    expect(result.stderrTail).toContain("about to die");
+    const after = await h.results.waitFor(await h.sendTask(add, { x: 1 }));
+    expect(inline(after)).toBe(2);
+    expect(agent.state).toBe("running");
+  });
+
+  it("sends a result larger than a queue message by reference through S3", async () => {
+    const big = await h.registerNode("big", "export default () => 'x'.repeat(2_000_000);");
+    const result = await h.results.waitFor(await h.sendTask(big, {}));
+    if (!result.ok) throw new Error(result.error.message);
+    expect("ref" in result.value && result.value.ref).toMatchObject({ store: "s3", codec: "json" });
+    expect(((await decodePayload(result.value, stores())) as string).length).toBe(2_000_000);
+    expect(result.timings.storeMs).toBeGreaterThan(0);
+  });
+
+  it("takes arguments by reference (msgpack typed arrays too) and deletes temporary ones", async () => {
+    const norm = await h.registerNode(
+      "norm",
+      `export default (a: { v: Float64Array; scale: number }) => {
+         const out = new Float32Array(a.v.length);
+         a.v.forEach((x, i) => { out[i] = x * a.scale; });
+         return { kind: a.v.constructor.name, out };
+       };`,
+    );
+    const encoded = await encodePayload(
+      { v: new Float64Array([1, 2, 3]), scale: 2 },
+      { topic: "train", policies: byRef, stores: stores(), temporary: true },
+    );
+    if (!("ref" in encoded.payload)) throw new Error("expected a reference");
+    expect(encoded.payload.ref.codec).toBe("msgpack");
+    const taskId = await h.sendTask(norm, null, { args: encoded.payload, topic: "train" });
+    const result = await h.results.waitFor(taskId);
+    if (!result.ok) throw new Error(result.error.message);
+    // Not JSON: the result goes by reference with msgpack, whatever its size.
+    const value = (await decodePayload(result.value, stores())) as { kind: string; out: unknown };
+    expect(value.kind).toBe("Float64Array");
+    expect(value.out).toEqual(new Float32Array([2, 4, 6]));
+    expect(result.timings.inputsResolved).toBeGreaterThanOrEqual(result.timings.received);
+    // Deleted once the result is delivered (just after it is sent).
+    const payload = encoded.payload;
+    await waitUntil(
+      () =>
+        decodePayload(payload, stores()).then(
+          () => false,
+          (e: Error) => /does not exist/.test(e.message),
+        ),
+      5_000,
+      "temporary arguments deleted",
+    );
+  });
+
+  it("refuses corrupted or non-JSON arguments with InputError", async () => {
+    const encoded = await encodePayload("hello", { topic: "t", policies: byRef, stores: stores() });
+    if (!("ref" in encoded.payload)) throw new Error("expected a reference");
+    const forged = { ref: { ...encoded.payload.ref, sha256: "a".repeat(64) } };
+    const result = await h.results.waitFor(await h.sendTask(add, null, { args: forged }));
+    expect(!result.ok && result.error.type).toBe("InputError");
+    expect(!result.ok && result.error.message).toContain("sha256");
+
+    const typed = await encodePayload(new Uint8Array([1]), {
+      topic: "t",
+      policies: byRef,
+      stores: stores(),
+    });
+    const echo = h.registerShell("echo", [
+      process.execPath,
+      "-e",
+      "process.stdin.pipe(process.stdout)",
+    ]);
+    const r2 = await h.results.waitFor(await h.sendTask(echo, null, { args: typed.payload }));
+    expect(!r2.ok && r2.error.message).toContain("shell function takes JSON arguments");
+  });
+});
+
+describe("policy", () => {
+  let agent: EndpointAgent;
+  let add: FunctionRef;
+  beforeAll(async () => {
+    agent = await withAgent({
+      workers: 1,
+      allowedFunctions: ["add", "forged", "huge"],
+      storePolicies: { "*": { backend: "none" } },
+    });
+    add = await h.registerNode("add", "export default (a: { x: number }) => a.x + 1;");
+  });
+  afterAll(() => closeAgent(agent));
+
+  it("refuses a function that is not on the allow-list", async () => {
+    const other = await h.registerNode("other", "export default () => 1;");
+    const result = await h.results.waitFor(await h.sendTask(other, {}));
+    expect(!result.ok && result.error.type).toBe("Refused");
+    expect(!result.ok && result.error.message).toContain("allowedFunctions");
+    const ok = await h.results.waitFor(await h.sendTask(add, { x: 2 }));
+    expect(inline(ok)).toBe(3);
+  });
+
+  it("refuses a bundle whose content does not match the registered hash", async () => {
+    const sha256 = "f".repeat(64);
+    h.functions.set(`forged@${sha256}`, {
+      v: 1,
+      name: "forged",
+      sha256,
+      // The bytes stored under add's key hash to add's sha256, not to this one.
+      spec: { kind: "node", bundleKey: bundleKey(add.sha256) },
+      registeredAt: Date.now(),
+    });
+    const result = await h.results.waitFor(await h.sendTask({ name: "forged", sha256 }, {}));
+    expect(!result.ok && result.error.type).toBe("Refused");
+    expect(!result.ok && result.error.message).toContain("sha256");
+  });
+
+  it("fails a result too large for a message when its topic has no store", async () => {
+    const huge = await h.registerNode("huge", "export default () => 'x'.repeat(2_000_000);");
+    const result = await h.results.waitFor(await h.sendTask(huge, {}));
+    expect(!result.ok && result.error.type).toBe("Internal");
+    expect(!result.ok && result.error.message).toMatch(
+      /over the \d+ bytes an SQS message can carry/,
+    );
+  });
+
+  it("refuses a task asking for a GPU on an endpoint without one", async () => {
+    const taskId = await h.sendTask(add, { x: 1 }, { resources: { cpus: 1, gpus: 1 } });
+    const result = await h.results.waitFor(taskId);
+    expect(!result.ok && result.error.message).toContain("has none");
+  });
+});
+
+describe("GPUs", () => {
+  let agent: EndpointAgent;
+  beforeAll(async () => {
+    agent = await withAgent({ gpuIds: ["0", "1"] });
+  });
+  afterAll(() => closeAgent(agent));
+
+  it("runs one task per GPU, each pinned with CUDA_VISIBLE_DEVICES", async () => {
+    const fn = await h.registerNode(
+      "gpu-probe",
+      `export default async () => {
+         const start = Date.now();
+         await new Promise((r) => setTimeout(r, 300));
+         return { gpu: process.env.CUDA_VISIBLE_DEVICES, start, end: Date.now() };
+       };`,
+    );
+    const shell = h.registerShell("gpu-shell", [
+      process.execPath,
+      "-e",
+      "const s = Date.now(); setTimeout(() => console.log(JSON.stringify({ gpu: process.env.CUDA_VISIBLE_DEVICES, start: s, end: Date.now() })), 300)",
+    ]);
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        h.sendTask(i % 2 ? shell : fn, {}, { resources: { cpus: 1, gpus: 1 } }),
+      ),
+    );
+    const results = await Promise.all(ids.map((id) => h.results.waitFor(id)));
+    const runs = results.map((r) => ({
+      ...inline<{ gpu: string; start: number; end: number }>(r),
+      reported: r.worker.gpu,
+    }));
+    for (const run of runs) expect(run.gpu).toBe(run.reported);
+    expect(new Set(runs.map((r) => r.gpu))).toEqual(new Set(["0", "1"]));
+    for (const gpu of ["0", "1"]) {
+      const mine = runs.filter((r) => r.gpu === gpu).sort((a, b) => a.start - b.start);
+      for (let i = 1; i < mine.length; i++) {
+        expect(mine[i]?.start).toBeGreaterThanOrEqual(mine[i - 1]?.end ?? 0);
+      }
+    }
+  });
+});
+
+describe("slot accounting", () => {
+  it("neither spins when idle nor receives when every slot is busy", async () => {
+    const deps = h.deps();
+    let receives = 0;
+    const sqs = deps.sqs;
+    const counting = new Proxy(sqs, {
+      get(target, prop, receiver) {
+        if (prop !== "send") return Reflect.get(target, prop, receiver);
+        return (command: { constructor: { name: string } }, options?: unknown) => {
+          if (command.constructor.name === "ReceiveMessageCommand") receives++;
+          return target.send(command as never, options as never);
+        };
+      },
+    });
+    const agent = new EndpointAgent({
+      endpointId: h.endpointId,
+      config: await h.config({ workers: 1, pollWaitSeconds: POLL_WAIT_SECONDS }),
+      deps: { ...deps, sqs: counting },
+    });
+    await agent.start();
+    try {
+      // Idle: one long poll per pollWaitSeconds.
+      const idleFrom = receives;
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(receives - idleFrom).toBeLessThanOrEqual(4);
+      // Full: the one slot is busy for 3 s; no receive happens meanwhile.
+      const slow = await h.registerNode(
+        "slow-one",
+        "export default () => new Promise((r) => setTimeout(() => r('done'), 3_000));",
+      );
+      const taskId = await h.sendTask(slow, {});
+      await waitUntil(() => agent.runningTaskIds.includes(taskId), 10_000, "task running");
+      const fullFrom = receives;
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(receives - fullFrom).toBe(0);
+      expect((await h.results.waitFor(taskId)).ok).toBe(true);
+    } finally {
+      await closeAgent(agent);
+    }
+  });
+});
