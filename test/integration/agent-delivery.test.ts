@@ -112,7 +112,7 @@ describe("delivery", () => {
     }
   });
 
-  it("re-sends results spooled during an 8 s network outage, each exactly once", async () => {
+  it("re-sends results spooled during a 10 s network outage, each exactly once", async () => {
     const proxy = new CuttableProxy(h.server.port);
     await proxy.listen();
     const viaProxy = createAwsClients({
@@ -139,7 +139,7 @@ describe("delivery", () => {
       );
       // A third task is sent during the outage; the agent cannot see it yet.
       ids.push(await h.sendTask(work, { ms: 10 }));
-      await new Promise((r) => setTimeout(r, Math.max(0, 8_000 - (Date.now() - outage))));
+      await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - outage))));
       for (const id of ids) expect(h.results.byTask(id)).toHaveLength(0);
       await proxy.listen();
       const results = await Promise.all(ids.map((id) => h.results.waitFor(id, 45_000)));
