@@ -28,6 +28,12 @@ export const registryKeys = {
   functionsPrefix: (name?: string) =>
     name ? `registry/functions/${name}/` : "registry/functions/",
   session: (sessionId: string) => `registry/sessions/${sessionId}.json`,
+  /**
+   * One small record per cancelled task. Nothing deletes them yet; a lifecycle rule may, but only
+   * after a cancelled task can no longer run: a task message lives up to 14 days in its queue,
+   * so expiring records after 7 days would let a long-queued cancelled task run after all.
+   */
+  cancellation: (taskId: string) => `registry/cancellations/${taskId}.json`,
 };
 
 export const bundleKey = (sha256: string) => `functions/${sha256}.mjs`;

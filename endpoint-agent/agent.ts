@@ -10,6 +10,7 @@ import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { createStores } from "#core/store/index.ts";
 import { backoffDelayMs, sleep } from "./backoff.ts";
+import { CancellationWatcher } from "./cancellation.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { FunctionCache } from "./function-cache.ts";
@@ -66,6 +67,7 @@ export class EndpointAgent {
   #heartbeat: Heartbeat | undefined;
   #pool: NodeWorkerPool | undefined;
   #results: ResultDelivery | undefined;
+  #cancellations: CancellationWatcher | undefined;
   #resolveDone: () => void = () => {};
   readonly done: Promise<void>;
 
@@ -115,8 +117,15 @@ export class EndpointAgent {
         signal,
         logger: this.#log,
       });
+      const cancellations = new CancellationWatcher({
+        control: this.#deps.control,
+        intervalMs: this.#config.cancelPollIntervalSeconds * 1000,
+        signal,
+        logger: this.#log,
+      });
       this.#pool = pool;
       this.#results = results;
+      this.#cancellations = cancellations;
       const ctx: TaskContext = {
         endpointId: this.endpointId,
         config: this.#config,
@@ -130,6 +139,7 @@ export class EndpointAgent {
         }),
         pool,
         results,
+        cancellations,
         stores: createStores({
           s3: { client: this.#deps.s3, bucket: this.#deps.bucket },
           policies: this.#config.storePolicies,
@@ -158,6 +168,7 @@ export class EndpointAgent {
         return;
       }
       this.#heartbeat.start();
+      cancellations.start();
       results.startFlusher();
       this.#state = "running";
       this.#pollLoop = this.#poll(ctx);
@@ -216,6 +227,7 @@ export class EndpointAgent {
   async #shutdown(reason: string): Promise<void> {
     if (this.#state === "stopped") return;
     this.#heartbeat?.stop();
+    this.#cancellations?.stop();
     this.#receiving.abort();
     await this.#pool?.close();
     this.#run.abort();
@@ -263,11 +275,20 @@ export class EndpointAgent {
         await sleep(delayMs, signal);
         continue;
       }
-      for (const message of messages) this.#dispatch(ctx, message);
+      if (messages.length === 0) continue;
+      // One check for the whole batch, not awaited here: each task waits for it before it
+      // starts, while the poller goes on.
+      const ids = messages.flatMap((m) => peekTaskId(m.Body) ?? []);
+      const cancelled = ids.length > 0 ? ctx.cancellations.check(ids) : Promise.resolve(NONE);
+      for (const message of messages) this.#dispatch(ctx, message, cancelled);
     }
   }
 
-  #dispatch(ctx: TaskContext, message: Message): void {
+  #dispatch(
+    ctx: TaskContext,
+    message: Message,
+    cancelledAtReceive: Promise<ReadonlySet<string>>,
+  ): void {
     const slot = this.#slots.tryAcquire();
     if (!slot || this.#state !== "running") {
       // Received while draining (or over capacity): hand it straight back.
@@ -294,6 +315,7 @@ export class EndpointAgent {
       onTaskId: (taskId) => {
         flight.taskId = taskId;
       },
+      cancelledAtReceive,
     })
       .catch((err: unknown) => this.#log.error({ err }, "task handler failed"))
       .finally(() => {
@@ -301,5 +323,17 @@ export class EndpointAgent {
         this.#slots.release(slot);
       });
     this.#inFlight.set(key, flight);
+  }
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The task id of a message body, if it has one; full validation comes in the handler. */
+function peekTaskId(body: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(body ?? "") as { taskId?: unknown } | null)?.taskId;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

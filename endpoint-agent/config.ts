@@ -41,6 +41,12 @@ export const SiteConfigSchema = z
     shutdownGraceSeconds: z.number().min(0).max(86_400).default(30),
     /** Time between SIGTERM and SIGKILL when a task process is stopped. @default 5 */
     killGraceSeconds: z.number().min(0).max(600).default(5),
+    /**
+     * How often running tasks are checked for cancellation (one control call for all of them);
+     * a cancelled task stops within about this long. Not below 0.5 s: each check is a call.
+     * @default 5
+     */
+    cancelPollIntervalSeconds: z.number().min(0.5).max(3_600).default(5),
     /** Long-poll wait of each receive. @default 20 */
     pollWaitSeconds: z.number().int().min(1).max(20).default(20),
     /**
@@ -80,6 +86,7 @@ export interface SiteConfig {
   heartbeatIntervalSeconds: number;
   shutdownGraceSeconds: number;
   killGraceSeconds: number;
+  cancelPollIntervalSeconds: number;
   pollWaitSeconds: number;
   storePolicies: StorePolicies;
   storeFileDir: string | undefined;
@@ -133,6 +140,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,
     shutdownGraceSeconds: c.shutdownGraceSeconds,
     killGraceSeconds: c.killGraceSeconds,
+    cancelPollIntervalSeconds: c.cancelPollIntervalSeconds,
     pollWaitSeconds: c.pollWaitSeconds,
     storePolicies: resolvePolicies(c.storePolicies, c.storeFileDir),
     storeFileDir: c.storeFileDir === undefined ? undefined : resolve(c.storeFileDir),

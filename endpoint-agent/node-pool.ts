@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "#core/logger.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
-import { type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
+import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
 import { type RunReply, WorkerMessage } from "./worker-ipc.ts";
 
@@ -32,6 +32,7 @@ type Ending =
   | { how: "exit"; exit: ExitInfo }
   | { how: "timeout" }
   | { how: "released" }
+  | { how: "cancelled" }
   | { how: "protocol"; detail: string };
 
 /** Warm node workers (child_process.fork), reused across tasks of the same function. */
@@ -101,6 +102,16 @@ export class NodeWorkerPool {
       case "released":
         await this.#stop(worker);
         return { kind: "released", ...base, ...tails() };
+      case "cancelled":
+        // The worker is stopped, not reused: the next task of this function forks a fresh one.
+        await this.#stop(worker);
+        return {
+          kind: "failed",
+          error: cancelledError(ended - started),
+          ...base,
+          ended: Date.now(),
+          ...tails(),
+        };
       case "protocol":
         await this.#stop(worker);
         return {
@@ -130,17 +141,21 @@ export class NodeWorkerPool {
         }
       };
       const onRelease = () => finish({ how: "released" });
+      const onCancel = () => finish({ how: "cancelled" });
       const timer = setTimeout(() => finish({ how: "timeout" }), task.walltimeMs);
       const finish = (ending: Ending) => {
         clearTimeout(timer);
         worker.child.off("message", onMessage);
         task.release.removeEventListener("abort", onRelease);
+        task.cancel.removeEventListener("abort", onCancel);
         resolve(ending);
       };
       worker.child.on("message", onMessage);
       task.release.addEventListener("abort", onRelease, { once: true });
+      task.cancel.addEventListener("abort", onCancel, { once: true });
       void worker.exit.then((exit) => finish({ how: "exit", exit }));
       if (task.release.aborted) return onRelease();
+      if (task.cancel.aborted) return onCancel();
       worker.child.send(
         { type: "run", taskId: task.taskId, bundlePath, args: task.args },
         (err) => {

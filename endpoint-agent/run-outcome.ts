@@ -13,6 +13,8 @@ export interface RunTask {
   gpu: string | undefined;
   /** Aborted when the agent shuts down and releases the task to another agent. */
   release: AbortSignal;
+  /** Aborted when a client cancels the task: stop it and report Cancelled. */
+  cancel: AbortSignal;
   logger: Logger;
 }
 
@@ -35,6 +37,15 @@ export function timeoutError(walltimeMs: number, killGraceMs: number): TaskError
   return {
     type: "Timeout",
     message: `ran past its walltime of ${walltimeMs / 1000} s and was stopped (SIGTERM, then SIGKILL after ${killGraceMs / 1000} s)`,
+    retriable: false,
+  };
+}
+
+/** A running task stopped because a client cancelled it: not a Timeout, not a crash. */
+export function cancelledError(ranMs: number): TaskError {
+  return {
+    type: "Cancelled",
+    message: `cancelled while running after ${Math.round(ranMs / 100) / 10} s`,
     retriable: false,
   };
 }

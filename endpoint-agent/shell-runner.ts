@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { sleep } from "./backoff.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
-import { type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
+import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
 
 /** SQS cannot carry more anyway; the proxy store will carry large results. */
@@ -86,10 +86,12 @@ async function runIn(
 
   let timer: NodeJS.Timeout | undefined;
   let onRelease: (() => void) | undefined;
+  let onCancel: (() => void) | undefined;
   type Ending =
     | { how: "exit"; exit: ExitInfo }
     | { how: "timeout" }
     | { how: "released" }
+    | { how: "cancelled" }
     | {
         how: "spawn";
         error: Error;
@@ -105,9 +107,15 @@ async function runIn(
       if (task.release.aborted) onRelease();
       else task.release.addEventListener("abort", onRelease, { once: true });
     }),
+    new Promise<Ending>((resolve) => {
+      onCancel = () => resolve({ how: "cancelled" });
+      if (task.cancel.aborted) onCancel();
+      else task.cancel.addEventListener("abort", onCancel, { once: true });
+    }),
   ]).finally(() => {
     clearTimeout(timer);
     if (onRelease) task.release.removeEventListener("abort", onRelease);
+    if (onCancel) task.cancel.removeEventListener("abort", onCancel);
   });
 
   switch (ending.how) {
@@ -132,6 +140,11 @@ async function runIn(
     case "released":
       await terminate(child, options.killGraceMs, { group: true });
       return { kind: "released", ...output() };
+    case "cancelled": {
+      const ranMs = Date.now() - started;
+      await terminate(child, options.killGraceMs, { group: true });
+      return { kind: "failed", error: cancelledError(ranMs), ...output() };
+    }
     case "exit":
       break;
   }

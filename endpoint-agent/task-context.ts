@@ -1,6 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "#core/logger.ts";
 import type { Stores } from "#core/store/index.ts";
+import type { CancellationWatcher } from "./cancellation.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import type { FunctionCache } from "./function-cache.ts";
@@ -17,6 +18,7 @@ export interface TaskContext {
   functions: FunctionCache;
   pool: NodeWorkerPool;
   results: ResultDelivery;
+  cancellations: CancellationWatcher;
   /** Proxy store backends for arguments and results by reference. */
   stores: Stores;
   host: string;
@@ -32,4 +34,6 @@ export interface MessageJob {
   release: AbortSignal;
   /** Called once the task id is known, for heartbeats. */
   onTaskId: (taskId: string) => void;
+  /** The ids of this message's receive batch found cancelled (one check per batch). */
+  cancelledAtReceive: Promise<ReadonlySet<string>>;
 }

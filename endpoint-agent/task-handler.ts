@@ -62,7 +62,8 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       taskQueueUrl: ctx.taskQueueUrl,
       receiptHandle,
     });
-    tlog.info({ ok: result.ok, delivery: how, attempt }, "task finished");
+    const error = result.ok ? {} : { error: result.error.type };
+    tlog.info({ ok: result.ok, ...error, delivery: how, attempt }, "task finished");
     // The task is over for good: its temporary arguments have had their last reader.
     if (how !== "spooled" && isTemporaryPayload(task.args)) {
       await deletePayload(task.args, ctx.stores).catch((err: unknown) =>
@@ -96,7 +97,16 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   }
 
   keeper.start();
+  const watch = ctx.cancellations.watch(task.taskId);
+  const cancelledBeforeStart = () => {
+    tlog.info("task cancelled before it started");
+    return deliver(
+      reply({ type: "Cancelled", message: "cancelled before it started", retriable: false }),
+    );
+  };
   try {
+    // Checked first: a cancelled task is not fetched, resolved or refused, only reported.
+    if ((await job.cancelledAtReceive).has(task.taskId)) return await cancelledBeforeStart();
     const refusal = policyRefusal(ctx, task);
     if (refusal) {
       tlog.warn({ reason: refusal }, "task refused");
@@ -133,6 +143,9 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     }
     timings.inputsResolved = Date.now();
 
+    // Cancelled while its function or arguments were being fetched.
+    if (watch.signal.aborted) return await cancelledBeforeStart();
+
     const walltimeSeconds = hasOwnWalltime(body)
       ? task.walltimeSeconds
       : ctx.config.defaultWalltimeSeconds;
@@ -144,6 +157,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       walltimeMs: walltimeSeconds * 1000,
       gpu: job.slot.gpu,
       release: job.release,
+      cancel: watch.signal,
       logger: tlog,
     };
     tlog.info({ attempt, gpu: job.slot.gpu }, "task started");
@@ -185,6 +199,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     // A bug or an unexpected failure: leave the message; it comes back and counts an attempt.
     tlog.error({ err }, "task handling failed; the message will be delivered again");
   } finally {
+    watch.stop();
     await keeper.stop();
   }
 }

@@ -9,6 +9,9 @@ import {
   SessionRecord,
 } from "./registry.ts";
 
+/** Task ids per cancelTasks or checkCancellations call: keeps one call well inside a Lambda's time. */
+export const MAX_CANCELLATION_IDS = 1_000;
+
 /** Requests to the registration Lambda, one schema per action. */
 export const ControlRequest = z.discriminatedUnion("action", [
   z.object({
@@ -44,6 +47,19 @@ export const ControlRequest = z.discriminatedUnion("action", [
   z.object({ v: Version, action: z.literal("listFunctions") }),
   z.object({ v: Version, action: z.literal("openSession"), sessionId: Uuid.optional() }),
   z.object({ v: Version, action: z.literal("closeSession"), sessionId: Uuid }),
+  z.object({
+    v: Version,
+    action: z.literal("cancelTasks"),
+    /** The session that submitted the tasks; recorded with each cancellation. */
+    sessionId: Uuid,
+    taskIds: z.array(Uuid).min(1).max(MAX_CANCELLATION_IDS),
+  }),
+  z.object({
+    v: Version,
+    action: z.literal("checkCancellations"),
+    /** Empty is allowed (the answer is empty too), so an idle agent needs no special case. */
+    taskIds: z.array(Uuid).max(MAX_CANCELLATION_IDS),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 export type ControlAction = ControlRequest["action"];
@@ -68,6 +84,10 @@ export const ControlResponseData = {
   listFunctions: z.object({ functions: z.array(FunctionRecord) }),
   openSession: z.object({ session: SessionRecord }),
   closeSession: z.object({ session: SessionRecord }),
+  /** How many distinct tasks are now recorded as cancelled. */
+  cancelTasks: z.object({ cancelled: z.number().int().nonnegative() }),
+  /** The asked-for ids that are cancelled, in the order asked, without duplicates. */
+  checkCancellations: z.object({ cancelled: z.array(Uuid).max(MAX_CANCELLATION_IDS) }),
 } as const satisfies Record<ControlAction, z.ZodType>;
 
 export type ControlData<A extends ControlAction> = z.infer<(typeof ControlResponseData)[A]>;

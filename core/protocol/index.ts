@@ -7,10 +7,12 @@ export {
   ControlResponse,
   ControlResponseData,
   EndpointView,
+  MAX_CANCELLATION_IDS,
 } from "./control.ts";
 export { parseJsonWith, parseWith } from "./parse.ts";
 export { Payload, StoreRef } from "./payload.ts";
 export {
+  CancellationRecord,
   EndpointRecord,
   EndpointStatus,
   FunctionRecord,

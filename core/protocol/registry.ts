@@ -58,5 +58,17 @@ export const SessionRecord = z.object({
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
+/**
+ * A client asked to cancel a task. Agents look for it before starting a task and while it runs;
+ * its presence is what counts, the fields say who asked and when.
+ */
+export const CancellationRecord = z.object({
+  v: Version,
+  taskId: Uuid,
+  sessionId: Uuid,
+  at: EpochMs,
+});
+export type CancellationRecord = z.infer<typeof CancellationRecord>;
+
 export const EndpointStatus = z.enum(["online", "stale", "offline"]);
 export type EndpointStatus = z.infer<typeof EndpointStatus>;

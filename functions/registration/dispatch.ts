@@ -85,5 +85,9 @@ function run(service: RegistrationService, request: ControlRequest): Promise<unk
       return service.openSession(request);
     case "closeSession":
       return service.closeSession(request);
+    case "cancelTasks":
+      return service.cancelTasks(request);
+    case "checkCancellations":
+      return service.checkCancellations(request);
   }
 }

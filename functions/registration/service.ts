@@ -12,6 +12,7 @@ import {
   HeartbeatRecord,
   SessionRecord,
 } from "#core/protocol/registry.ts";
+import { findCancellations, recordCancellations } from "./cancellations.ts";
 import { mapLimit } from "./concurrency.ts";
 import { ConflictError } from "./errors.ts";
 import { deleteQueue, ensureQueue } from "./queues.ts";
@@ -262,6 +263,16 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
       const session: SessionRecord = { ...existing, closedAt: existing.closedAt ?? now() };
       if (existing.closedAt === undefined) await store.put(key, session);
       return { session };
+    },
+
+    // No session lookup: cancelling must work for a closed session's tasks too (they would
+    // still burn a site's time), and a record for an unknown task is harmless.
+    async cancelTasks({ sessionId, taskIds }) {
+      return { cancelled: await recordCancellations(store, sessionId, taskIds, now()) };
+    },
+
+    async checkCancellations({ taskIds }) {
+      return { cancelled: await findCancellations(store, taskIds) };
     },
   };
 }

@@ -36,6 +36,7 @@ const aws = createAwsClients({
 const control = {
   async call(action: string, request: Record<string, unknown>) {
     if (action === "heartbeat") return { at: Date.now() };
+    if (action === "checkCancellations") return { cancelled: [] };
     const records = JSON.parse(readFileSync(spec.functionsFile, "utf8")) as FunctionRecord[];
     const record = records.find((r) => r.name === request.name && r.sha256 === request.sha256);
     if (!record) throw new NotFoundError(`function ${request.name} is not registered`);

@@ -1,7 +1,9 @@
 /**
- * A private emulator (fauxqs) with the resources one endpoint needs, a stand-in registry for
- * `control` (until the registration service exists), and helpers to register functions, send
- * tasks and collect results. Used by the agent integration tests only.
+ * A private emulator (fauxqs) with the resources one endpoint needs, a `control` for the agent,
+ * and helpers to register functions, send tasks and collect results. Used by the agent
+ * integration tests only. `control` is a stand-in registry by default (tests can forge records
+ * through it); with `{ control: "registration" }` it is the real registration service
+ * (functions/registration's handler) over the same emulator, as the Lambda would run it.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -23,17 +25,21 @@ import type { AgentDeps, SiteConfig, SiteConfigInput } from "#agent/index.ts";
 import { loadSiteConfig } from "#agent/index.ts";
 import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
 import type { ControlClient } from "#core/control/client.ts";
-import { NotFoundError, TransientError } from "#core/errors.ts";
+import { FerryError, NotFoundError, TransientError } from "#core/errors.ts";
 import { newEndpointId, newSessionId, newTaskId } from "#core/ids.ts";
 import { createLogger } from "#core/logger.ts";
 import { bundleKey, queueNames } from "#core/names.ts";
 import {
+  type ControlAction,
+  ControlResponse,
+  ControlResponseData,
   type FunctionRecord,
   type FunctionRef,
   type HeartbeatRecord,
   ResultMessage,
   type TaskMessageInput,
 } from "#core/protocol/index.ts";
+import { createHandler, type RegistrationHandler } from "#functions/registration/index.ts";
 
 import type { ChildSpec } from "./agent-child.ts";
 
@@ -71,14 +77,21 @@ export interface Harness {
   spawnAgent(config?: Partial<SiteConfigInput>): Promise<ChildAgent>;
   config(overrides?: Partial<SiteConfigInput>): Promise<SiteConfig>;
   registerNode(name: string, source: string): Promise<FunctionRef>;
-  registerShell(name: string, argv: string[]): FunctionRef;
+  registerShell(name: string, argv: string[]): Promise<FunctionRef>;
+  /** Cancel tasks of the harness's session through `control`, as the client SDK does. */
+  cancelTasks(taskIds: string[]): Promise<number>;
   sendTask(fn: FunctionRef, args: unknown, extra?: Partial<TaskMessageInput>): Promise<string>;
   sendRaw(body: string): Promise<void>;
   results: ResultCollector;
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /** Who answers the agent's control calls. @default "stand-in" */
+  control?: "stand-in" | "registration";
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const server = await startFauxqs({ port: 0, logger: false });
   const aws = createAwsClients({
     region: "us-east-1",
@@ -99,7 +112,37 @@ export async function startHarness(): Promise<Harness> {
   const heartbeats: Harness["heartbeats"] = [];
   const logger = createLogger({}, { level: process.env.FERRY_LOG_LEVEL ?? "silent" });
 
-  // Answers the two actions the agent uses, like the registration function would.
+  const registration =
+    options.control === "registration"
+      ? createHandler({
+          sqs: aws.sqs,
+          s3: aws.s3,
+          bucket: BUCKET,
+          dlqArn: dlq.queueArn,
+          queuePrefix: PREFIX,
+          maxReceiveCount: 10,
+        })
+      : undefined;
+  // The stand-in answers the actions the agent uses, like the registration function would.
+  const cancelled = new Set<string>();
+  const standIn = (action: string, request: Record<string, unknown>): unknown => {
+    switch (action) {
+      case "getFunction": {
+        const record = functions.get(`${request.name}@${request.sha256}`);
+        if (!record) throw new NotFoundError(`function ${request.name} is not registered`);
+        return { function: record };
+      }
+      case "heartbeat":
+        return { at: Date.now() };
+      case "cancelTasks":
+        for (const id of request.taskIds as string[]) cancelled.add(id);
+        return { cancelled: new Set(request.taskIds as string[]).size };
+      case "checkCancellations":
+        return { cancelled: (request.taskIds as string[]).filter((id) => cancelled.has(id)) };
+      default:
+        throw new Error(`unexpected control action ${action}`);
+    }
+  };
   let failuresLeft = 0;
   let getFunctionCalls = 0;
   const control = {
@@ -110,17 +153,28 @@ export async function startHarness(): Promise<Harness> {
           failuresLeft--;
           throw new TransientError("cannot reach the registration function (getFunction)");
         }
-        const record = functions.get(`${request.name}@${request.sha256}`);
-        if (!record) throw new NotFoundError(`function ${request.name} is not registered`);
-        return { function: record };
       }
       if (action === "heartbeat") {
         heartbeats.push(request.heartbeat as Harness["heartbeats"][number]);
-        return { at: Date.now() };
       }
-      throw new Error(`unexpected control action ${action}`);
+      return registration
+        ? invoke(registration, action as ControlAction, request)
+        : standIn(action, request);
     },
   } as unknown as Pick<ControlClient, "call">;
+  if (registration) {
+    // The real service keeps records: the endpoint (heartbeats need it) and the session.
+    await invoke(registration, "registerEndpoint", { name: "agent-test", endpointId });
+    await invoke(registration, "openSession", { sessionId });
+  }
+  const registerFunction = async (record: FunctionRecord) => {
+    functions.set(`${record.name}@${record.sha256}`, record);
+    if (registration) {
+      const { name, sha256, spec } = record;
+      await invoke(registration, "registerFunction", { name, sha256, spec });
+    }
+    return { name: record.name, sha256: record.sha256 };
+  };
 
   const collector = new ResultCollector(aws, results.queueUrl);
   return {
@@ -216,25 +270,29 @@ export async function startHarness(): Promise<Harness> {
       await aws.s3.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: bundleKey(sha256), Body: bytes }),
       );
-      functions.set(`${name}@${sha256}`, {
+      return registerFunction({
         v: 1,
         name,
         sha256,
         spec: { kind: "node", bundleKey: bundleKey(sha256) },
         registeredAt: Date.now(),
       });
-      return { name, sha256 };
     },
     registerShell(name, argv) {
       const sha256 = createHash("sha256").update(JSON.stringify(argv)).digest("hex");
-      functions.set(`${name}@${sha256}`, {
+      return registerFunction({
         v: 1,
         name,
         sha256,
         spec: { kind: "shell", argv },
         registeredAt: Date.now(),
       });
-      return { name, sha256 };
+    },
+    async cancelTasks(taskIds) {
+      const out = (await control.call("cancelTasks", { sessionId, taskIds })) as {
+        cancelled: number;
+      };
+      return out.cancelled;
     },
     async sendTask(fn, args, extra = {}) {
       const taskId = newTaskId();
@@ -266,6 +324,20 @@ export async function startHarness(): Promise<Harness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One control call through the registration handler, checked as ControlClient checks it. */
+async function invoke(
+  handler: RegistrationHandler,
+  action: ControlAction,
+  request: Record<string, unknown>,
+): Promise<unknown> {
+  const response = ControlResponse.parse(await handler({ v: 1, action, ...request }));
+  if (!response.ok) {
+    const Err = response.error.type === "NotFound" ? NotFoundError : FerryError;
+    throw new Err(response.error.message);
+  }
+  return ControlResponseData[action].parse(response.data);
 }
 
 /** Reads the session's result queue in the background; keeps every result, duplicates too. */

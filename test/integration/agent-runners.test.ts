@@ -82,7 +82,7 @@ describe("node and shell functions", () => {
        console.log("progress 50%");
        console.log(JSON.stringify({ product: args.a * args.b, cwd: process.cwd(), arg: process.argv[2] }));`,
     );
-    const fn = h.registerShell("multiply", [process.execPath, script, "{taskId}"]);
+    const fn = await h.registerShell("multiply", [process.execPath, script, "{taskId}"]);
     const taskId = await h.sendTask(fn, { a: 6, b: 7 });
     const result = await h.results.waitFor(taskId);
     expect(result.ok).toBe(true);
@@ -96,7 +96,7 @@ describe("node and shell functions", () => {
   });
 
   it("reports a failing shell command with its exit code and stderr", async () => {
-    const fn = h.registerShell("false", [
+    const fn = await h.registerShell("false", [
       process.execPath,
       "-e",
       "console.error('no convergence'); process.exit(2)",
@@ -105,7 +105,7 @@ describe("node and shell functions", () => {
     expect(!result.ok && result.error).toMatchObject({ type: "FunctionError" });
     expect(!result.ok && result.error.message).toContain("exited with code 2");
     expect(result.stderrTail).toContain("no convergence");
-    const missing = h.registerShell("missing", ["/no/such/program"]);
+    const missing = await h.registerShell("missing", ["/no/such/program"]);
     const r2 = await h.results.waitFor(await h.sendTask(missing, {}));
     expect(!r2.ok && r2.error.message).toContain("cannot start /no/such/program");
   });
@@ -123,7 +123,7 @@ describe("node and shell functions", () => {
   });
 
   it("kills a shell task that ignores SIGTERM with SIGKILL after the grace", async () => {
-    const fn = h.registerShell("stubborn", [
+    const fn = await h.registerShell("stubborn", [
       process.execPath,
       "-e",
       "process.on('SIGTERM', () => console.error('ignoring TERM')); setInterval(() => {}, 1000)",
@@ -203,7 +203,7 @@ describe("node and shell functions", () => {
       policies: byRef,
       stores: stores(),
     });
-    const echo = h.registerShell("echo", [
+    const echo = await h.registerShell("echo", [
       process.execPath,
       "-e",
       "process.stdin.pipe(process.stdout)",
@@ -282,7 +282,7 @@ describe("GPUs", () => {
          return { gpu: process.env.CUDA_VISIBLE_DEVICES, start, end: Date.now() };
        };`,
     );
-    const shell = h.registerShell("gpu-shell", [
+    const shell = await h.registerShell("gpu-shell", [
       process.execPath,
       "-e",
       "const s = Date.now(); setTimeout(() => console.log(JSON.stringify({ gpu: process.env.CUDA_VISIBLE_DEVICES, start: s, end: Date.now() })), 300)",

@@ -389,6 +389,79 @@ describe("sessions", () => {
   });
 });
 
+describe("cancellations", () => {
+  const SESSION = "01920000-0000-7000-8000-000000000301";
+  const task = (n: number) => `01920000-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
+
+  it("records each cancelled task once and finds exactly those", async () => {
+    clock = START + 5_000_000;
+    const [a, b, c] = [task(0x3a), task(0x3b), task(0x3c)];
+    expect(await call("cancelTasks", { sessionId: SESSION, taskIds: [a, b, a] })).toEqual({
+      v: 1,
+      ok: true,
+      data: { cancelled: 2 },
+    });
+    expect(JSON.parse((await objectText(registryKeys.cancellation(a))) ?? "null")).toEqual({
+      v: 1,
+      taskId: a,
+      sessionId: SESSION,
+      at: clock,
+    });
+    expect(await objectText(registryKeys.cancellation(c))).toBeUndefined();
+
+    // In the order asked, without duplicates; unknown ids are simply not cancelled.
+    expect(await call("checkCancellations", { taskIds: [c, b, a, b] })).toEqual({
+      v: 1,
+      ok: true,
+      data: { cancelled: [b, a] },
+    });
+    expect(await call("checkCancellations", { taskIds: [c] })).toMatchObject({
+      ok: true,
+      data: { cancelled: [] },
+    });
+    expect(await call("checkCancellations", { taskIds: [] })).toMatchObject({
+      ok: true,
+      data: { cancelled: [] },
+    });
+
+    // Cancelling again is harmless: the record is rewritten with the new time.
+    clock += 1_000;
+    expect(await service.cancelTasks({ sessionId: SESSION, taskIds: [a] })).toEqual({
+      cancelled: 1,
+    });
+    expect(JSON.parse((await objectText(registryKeys.cancellation(a))) ?? "{}").at).toBe(clock);
+  });
+
+  it("takes 1,000 ids in one call", async () => {
+    const ids = Array.from({ length: 1_000 }, (_, i) => task(0x10_000 + i));
+    const even = ids.filter((_, i) => i % 2 === 0);
+    expect(await service.cancelTasks({ sessionId: SESSION, taskIds: even })).toEqual({
+      cancelled: 500,
+    });
+    const found = await call("checkCancellations", { taskIds: ids });
+    expect(found).toMatchObject({ ok: true, data: { cancelled: even } });
+  });
+
+  it("refuses bad input as BadRequest naming the field", async () => {
+    const bad = async (action: ControlAction, fields: Record<string, unknown>, field: RegExp) => {
+      const response = await call(action, fields);
+      expect(response).toMatchObject({ ok: false, error: { type: "BadRequest" } });
+      if (!response.ok) expect(response.error.message).toMatch(field);
+    };
+    const tooMany = Array.from({ length: 1_001 }, (_, i) => task(0x20_000 + i));
+    await bad("cancelTasks", { sessionId: SESSION, taskIds: [] }, /taskIds/);
+    await bad("cancelTasks", { sessionId: SESSION, taskIds: tooMany }, /taskIds/);
+    await bad("cancelTasks", { sessionId: SESSION, taskIds: ["../../x"] }, /taskIds\.0/);
+    await bad("cancelTasks", { taskIds: [task(1)] }, /sessionId/);
+    await bad("cancelTasks", { sessionId: "nope", taskIds: [task(1)] }, /sessionId/);
+    await bad("checkCancellations", {}, /taskIds/);
+    await bad("checkCancellations", { taskIds: tooMany }, /taskIds/);
+    await bad("checkCancellations", { taskIds: [task(1), "x"] }, /taskIds\.1/);
+    // Nothing was written for a refused request.
+    expect(await objectText(registryKeys.cancellation(task(0x20_000)))).toBeUndefined();
+  });
+});
+
 describe("malformed requests", () => {
   const badRequest = async (event: unknown, field: RegExp) => {
     const response = ControlResponse.parse(await handle(event));

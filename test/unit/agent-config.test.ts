@@ -25,6 +25,7 @@ describe("site config", () => {
       allowedFunctions: undefined,
       defaultWalltimeSeconds: 3_600,
       heartbeatIntervalSeconds: 30,
+      cancelPollIntervalSeconds: 5,
       pollWaitSeconds: 20,
     });
     expect(c.cacheDir).toMatch(/cache$/);
@@ -54,6 +55,12 @@ describe("site config", () => {
     const path = await write("bad.json", JSON.stringify({ workers: 0 }));
     await expect(loadSiteConfig(path)).rejects.toThrow(/bad\.json: workers: /);
     await expect(loadSiteConfig(path)).rejects.toBeInstanceOf(ConfigError);
+    // Each cancellation check is a control call: not more often than twice a second.
+    const eager = await write("eager.json", JSON.stringify({ cancelPollIntervalSeconds: 0.1 }));
+    await expect(loadSiteConfig(eager)).rejects.toThrow(/cancelPollIntervalSeconds: /);
+    expect(
+      (await loadSiteConfig(undefined, { cancelPollIntervalSeconds: 1 })).cancelPollIntervalSeconds,
+    ).toBe(1);
   });
 
   it("refuses unknown keys (typos) and inconsistent GPU slots", async () => {

@@ -1,0 +1,42 @@
+import { registryKeys } from "#core/names.ts";
+import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
+import type { CancellationRecord } from "#core/protocol/registry.ts";
+import { mapLimit } from "./concurrency.ts";
+import type { RecordStore } from "./registry-store.ts";
+
+/**
+ * S3 calls in flight per request: 1,000 ids take about a second, far inside the Lambda's
+ * timeout, and far below S3's per-prefix request rate.
+ */
+const CONCURRENCY = 32;
+
+/**
+ * Record each task as cancelled. Cancelling again rewrites the record with the new time:
+ * only its presence matters. The number of distinct tasks recorded is returned.
+ */
+export async function recordCancellations(
+  store: RecordStore,
+  sessionId: string,
+  taskIds: readonly string[],
+  at: number,
+): Promise<number> {
+  const unique = [...new Set(taskIds)];
+  await mapLimit(unique, CONCURRENCY, (taskId) => {
+    const record: CancellationRecord = { v: PROTOCOL_VERSION, taskId, sessionId, at };
+    return store.put(registryKeys.cancellation(taskId), record);
+  });
+  return unique.length;
+}
+
+/** The ids, in the order given and without duplicates, that have a cancellation record. */
+export async function findCancellations(
+  store: RecordStore,
+  taskIds: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(taskIds)];
+  // HeadObject: existence is the answer, so the record's body is never read.
+  const found = await mapLimit(unique, CONCURRENCY, (taskId) =>
+    store.exists(registryKeys.cancellation(taskId)),
+  );
+  return unique.filter((_, i) => found[i]);
+}

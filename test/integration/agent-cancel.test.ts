@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EndpointAgent } from "#agent/index.ts";
+import type { FunctionRef, ResultMessage } from "#core/protocol/index.ts";
+import { type Harness, startHarness, waitUntil } from "./agent-harness.ts";
+
+/**
+ * Cancellation end to end: the client's cancelTasks and the agent's checkCancellations go
+ * through the real registration service (its handler over the emulator), as the Lambda would.
+ */
+describe("cancelling tasks", () => {
+  let h: Harness;
+  let agent: EndpointAgent;
+  /** Writes args.path (so a run leaves a trace), then sleeps args.ms. */
+  let marks: FunctionRef;
+  /** The node worker that ran the cancelled task. */
+  let cancelledPid: number | undefined;
+
+  beforeAll(async () => {
+    h = await startHarness({ control: "registration" });
+    marks = await h.registerNode(
+      "marks",
+      `import { writeFileSync } from "node:fs";
+       export default async (a: { path: string; ms: number }) => {
+         writeFileSync(a.path, String(process.pid));
+         console.error("running", a.ms);
+         await new Promise((r) => setTimeout(r, a.ms));
+         return "done";
+       };`,
+    );
+    agent = new EndpointAgent({
+      endpointId: h.endpointId,
+      // One slot: a second task waits in the queue while the first runs.
+      config: await h.config({ workers: 1, cancelPollIntervalSeconds: 1, killGraceSeconds: 1 }),
+      deps: h.deps(),
+    });
+    await agent.start();
+    h.results.start();
+  });
+
+  afterAll(async () => {
+    await agent?.close("test over");
+    await h?.close();
+  });
+
+  const errorOf = (result: ResultMessage) => (result.ok ? undefined : result.error);
+
+  it("never runs a queued task that was cancelled, and says so", async () => {
+    const busyMark = join(h.dir, "busy");
+    const busy = await h.sendTask(marks, { path: busyMark, ms: 3_000 });
+    await waitUntil(() => existsSync(busyMark), 10_000, "the long task to start");
+
+    const queuedMark = join(h.dir, "queued-ran");
+    const queued = await h.sendTask(marks, { path: queuedMark, ms: 0 });
+    expect(await h.cancelTasks([queued])).toBe(1);
+
+    expect((await h.results.waitFor(busy)).ok).toBe(true);
+    const result = await h.results.waitFor(queued);
+    expect(errorOf(result)).toEqual({
+      type: "Cancelled",
+      message: "cancelled before it started",
+      retriable: false,
+    });
+    expect(result.timings.started).toBeUndefined();
+    expect(result.worker.pid).toBe(process.pid);
+    // Give a wrongly started run every chance to leave its trace.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(queuedMark)).toBe(false);
+  });
+
+  it("stops a running node task within a few seconds; its result says Cancelled", async () => {
+    const started = join(h.dir, "node-started");
+    const taskId = await h.sendTask(marks, { path: started, ms: 30_000 });
+    await waitUntil(() => existsSync(started), 10_000, "the task to start");
+    const cancelledAt = Date.now();
+    await h.cancelTasks([taskId]);
+
+    const result = await h.results.waitFor(taskId, 10_000);
+    const stoppedMs = Date.now() - cancelledAt;
+    expect(stoppedMs).toBeLessThan(5_000);
+    expect(errorOf(result)).toMatchObject({ type: "Cancelled", retriable: false });
+    expect(errorOf(result)?.message).toMatch(/^cancelled while running after \d+(\.\d)? s$/);
+    expect(result.stderrTail).toContain("running 30000");
+    expect(result.timings.started).toBeDefined();
+    cancelledPid = result.worker.pid;
+    expect(cancelledPid).toBe(Number(readFileSync(started, "utf8")));
+  });
+
+  it("stops a running shell task (its whole process group) the same way", async () => {
+    const started = join(h.dir, "shell-started");
+    const after = join(h.dir, "shell-after-sleep");
+    const shell = await h.registerShell("sleeps", [
+      "sh",
+      "-c",
+      'touch "$0"; sleep 30; touch "$1"; echo 1',
+      started,
+      after,
+    ]);
+    const taskId = await h.sendTask(shell, {});
+    await waitUntil(() => existsSync(started), 10_000, "the shell task to start");
+    const cancelledAt = Date.now();
+    await h.cancelTasks([taskId]);
+
+    const result = await h.results.waitFor(taskId, 10_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    expect(errorOf(result)?.type).toBe("Cancelled");
+    expect(errorOf(result)?.message).toMatch(/^cancelled while running after/);
+    expect(existsSync(after)).toBe(false);
+  });
+
+  it("keeps serving afterwards, with a fresh node worker", async () => {
+    const path = join(h.dir, "after");
+    const result = await h.results.waitFor(await h.sendTask(marks, { path, ms: 0 }));
+    expect(result).toMatchObject({ ok: true, value: { inline: "done" } });
+    expect(agent.state).toBe("running");
+    // The cancelled task's worker is gone; a new one ran this task.
+    expect(() => process.kill(cancelledPid ?? 0, 0)).toThrow();
+    expect(Number(readFileSync(path, "utf8"))).not.toBe(cancelledPid);
+    // Cancelling a task that already finished changes nothing for it.
+    await h.cancelTasks([result.taskId]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(h.results.byTask(result.taskId)).toHaveLength(1);
+  });
+});

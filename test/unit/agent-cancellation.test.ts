@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { CancellationWatcher } from "#agent/cancellation.ts";
+import type { ControlClient } from "#core/control/client.ts";
+import { TransientError } from "#core/errors.ts";
+import type { Logger } from "#core/logger.ts";
+
+const A = "01920000-0000-7000-8000-00000000000a";
+const B = "01920000-0000-7000-8000-00000000000b";
+
+/** A control that answers checkCancellations from `script`, one entry per call. */
+function fakeControl(script: Array<string[] | Error>) {
+  const calls: string[][] = [];
+  const control = {
+    async call(action: string, request: { taskIds: string[] }) {
+      if (action !== "checkCancellations") throw new Error(`unexpected ${action}`);
+      calls.push(request.taskIds);
+      const next = script.shift() ?? [];
+      if (next instanceof Error) throw next;
+      return { cancelled: next.filter((id) => request.taskIds.includes(id)) };
+    },
+  } as unknown as Pick<ControlClient, "call">;
+  return { control, calls };
+}
+
+function fakeLogger() {
+  const warnings: string[] = [];
+  const logger = {
+    warn: (_: unknown, msg: string) => warnings.push(msg),
+    info: () => {},
+  } as unknown as Logger;
+  return { logger, warnings };
+}
+
+describe("CancellationWatcher", () => {
+  const run = new AbortController();
+  let watcher: CancellationWatcher | undefined;
+  afterEach(() => watcher?.stop());
+
+  it("checks a batch in one call, skipping ids that are not UUIDs", async () => {
+    const { control, calls } = fakeControl([[B]]);
+    watcher = new CancellationWatcher({
+      control,
+      intervalMs: 1_000,
+      signal: run.signal,
+      logger: fakeLogger().logger,
+    });
+    expect([...(await watcher.check([A, B, "junk", A]))]).toEqual([B]);
+    expect(calls).toEqual([[A, B]]);
+  });
+
+  it("logs a failed check, counts it as none cancelled, and asks again next interval", async () => {
+    const { control, calls } = fakeControl([
+      new TransientError("cannot reach the registration function"),
+      new TransientError("still down"),
+      [A],
+    ]);
+    const { logger, warnings } = fakeLogger();
+    watcher = new CancellationWatcher({ control, intervalMs: 50, signal: run.signal, logger });
+    expect((await watcher.check([A])).size).toBe(0);
+    expect(warnings).toEqual(["cannot check for cancelled tasks; will check again"]);
+
+    const a = watcher.watch(A);
+    const b = watcher.watch(B);
+    watcher.start();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(warnings).toHaveLength(2);
+    expect(a.signal.aborted).toBe(true);
+    expect(b.signal.aborted).toBe(false);
+    expect(calls[1]).toEqual([A, B]);
+
+    // Nothing watched: no calls at all.
+    a.stop();
+    b.stop();
+    const before = calls.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls.length).toBe(before);
+  });
+});
