@@ -3,8 +3,12 @@ import { FERRY_VERSION } from "#core/version.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerEndpointCommands } from "./commands/endpoint.ts";
 import { registerFunctionCommands } from "./commands/function.ts";
+import { registerJobscriptCommand } from "./commands/jobscript.ts";
 import { registerLocalCommands } from "./commands/local.ts";
 import { registerRunCommand } from "./commands/run.ts";
+import { registerSessionCommands } from "./commands/session.ts";
+import { registerSubmitCommand } from "./commands/submit.ts";
+import { registerTaskCommands } from "./commands/tasks.ts";
 import { ExitCode, fail } from "./output.ts";
 
 const program = new Command()
@@ -16,8 +20,12 @@ const program = new Command()
 
 registerLocalCommands(program);
 registerEndpointCommands(program);
+registerJobscriptCommand(program);
 registerFunctionCommands(program);
 registerRunCommand(program);
+registerSubmitCommand(program);
+registerTaskCommands(program);
+registerSessionCommands(program);
 registerDemoCommand(program);
 
 try {

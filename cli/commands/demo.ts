@@ -9,7 +9,7 @@ import type { ResultMessage } from "#core/protocol/index.ts";
 import { type AgentProcess, spawnAgent, startLocal } from "#local/index.ts";
 import { registerNodeFunction } from "../functions/register.ts";
 import { table } from "../output.ts";
-import { Executor, waitForEndpointsOnline } from "../sdk/index.ts";
+import { executorFor, waitForEndpointsOnline } from "../sdk/index.ts";
 
 const example = (name: string) =>
   fileURLToPath(new URL(`../../examples/functions/${name}`, import.meta.url));
@@ -34,11 +34,7 @@ export function registerDemoCommand(program: Command): void {
       const env = { ...process.env, FERRY_HOME: home, FERRY_DEPLOYMENT: local.deploymentPath };
       const conn = await connect(loadEnv(env));
       const agents: AgentProcess[] = [];
-      const executor = new Executor({
-        sqs: conn.aws.sqs,
-        control: conn.control,
-        queuePrefix: conn.deployment.queuePrefix,
-      });
+      const executor = executorFor(conn);
       try {
         const deps = { s3: conn.aws.s3, bucket: conn.deployment.bucketName, control: conn.control };
         await registerNodeFunction(deps, example("hello.ts"), "hello");

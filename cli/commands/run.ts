@@ -3,7 +3,7 @@ import { connect } from "#core/connect.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
 import { ExitCode, emit } from "../output.ts";
 import { parseJsonOption, resolveEndpointId } from "../resolve.ts";
-import { Executor } from "../sdk/index.ts";
+import { executorFor } from "../sdk/index.ts";
 
 export function registerRunCommand(program: Command): void {
   program
@@ -29,11 +29,7 @@ export function registerRunCommand(program: Command): void {
       ) => {
         const args = parseJsonOption(opts.args, "--args");
         const conn = await connect();
-        const executor = new Executor({
-          sqs: conn.aws.sqs,
-          control: conn.control,
-          queuePrefix: conn.deployment.queuePrefix,
-        });
+        const executor = executorFor(conn);
         let timer: NodeJS.Timeout | undefined;
         try {
           const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
@@ -56,7 +52,7 @@ export function registerRunCommand(program: Command): void {
             process.exitCode = ExitCode.timeout;
             return;
           }
-          printResult(outcome, Boolean(opts.json));
+          await printResult(outcome, Boolean(opts.json), (r) => executor.value(r));
         } finally {
           clearTimeout(timer);
           await executor.close({ closeSession: true }).catch(() => undefined);
@@ -66,10 +62,15 @@ export function registerRunCommand(program: Command): void {
     );
 }
 
-function printResult(result: ResultMessage, json: boolean): void {
+async function printResult(
+  result: ResultMessage,
+  json: boolean,
+  decode: (r: ResultMessage) => Promise<unknown>,
+): Promise<void> {
   if (result.ok) {
-    const value = "inline" in result.value ? result.value.inline : result.value.ref;
-    emit(json, result, () => JSON.stringify(value, null, 2));
+    // A large result came by reference: fetch it, so the user sees the value either way.
+    const value = await decode(result);
+    emit(json, { ...result, value: { inline: value } }, () => JSON.stringify(value, null, 2));
     return;
   }
   if (json) emit(json, result, () => "");

@@ -2,7 +2,6 @@ import {
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
-  SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { ControlClient } from "#core/control/index.ts";
@@ -17,15 +16,40 @@ import {
   type SessionRecord,
   TaskMessage,
 } from "#core/protocol/index.ts";
+import {
+  assertMessageFits,
+  decodePayload,
+  deletePayload,
+  encodePayload,
+  isTemporaryPayload,
+  type StorePolicies,
+  type Stores,
+} from "#core/store/index.ts";
+import { AsyncQueue } from "./async-queue.ts";
+import { sendInBatches } from "./batch-sender.ts";
+import { type JournalEntry, readJournal, SessionJournal } from "./journal.ts";
 
 export interface ExecutorDeps {
   sqs: SQSClient;
   control: Pick<ControlClient, "call">;
-  queuePrefix: string;
+  /** Backends for arguments and results sent by reference; unset: everything inline. */
+  stores?: Stores;
   logger?: Logger;
 }
 
-export interface SubmitOptions {
+export interface ExecutorOptions {
+  /** Per-topic store policies (backend and byte threshold), from resolveStorePolicy. @default {} (s3 past 10 kB when a store exists) */
+  storePolicies?: StorePolicies;
+  /** Where session journals go, so a restarted client can reattach; unset: no journal. */
+  journalDir?: string;
+  /** Defaults for every task. */
+  walltimeSeconds?: number;
+  maxAttempts?: number;
+}
+
+export interface TaskSpec {
+  function: string;
+  args: unknown;
   endpointId: string;
   /** @default "default" */
   topic?: string;
@@ -34,33 +58,51 @@ export interface SubmitOptions {
   /** @default 3 */
   maxAttempts?: number;
 }
+export type SubmitOptions = Omit<TaskSpec, "function" | "args">;
+
+export interface TaskFuture {
+  taskId: string;
+  result: Promise<ResultMessage>;
+}
+
+interface Waiter {
+  resolve: (r: ResultMessage) => void;
+  reject: (e: Error) => void;
+  promise: Promise<ResultMessage>;
+}
 
 /**
- * Submits tasks to endpoints and collects their results from this session's own result queue.
- * Results are delivered at least once; duplicates are dropped here by task id.
+ * Submits tasks to endpoints and collects their results from this session's own result queue,
+ * as futures or as an async iterator. Delivery is at least once; duplicates are dropped here by
+ * task id. Large arguments go to the proxy store under the topic's policy.
  */
 export class Executor {
   readonly #deps: ExecutorDeps;
+  readonly #options: ExecutorOptions;
   readonly #abort = new AbortController();
-  readonly #pending = new Map<
-    string,
-    { resolve: (r: ResultMessage) => void; reject: (e: Error) => void }
-  >();
-  readonly #seen = new Set<string>();
-  readonly #functions = new Map<string, FunctionRef>();
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #done = new Map<string, ResultMessage>();
+  readonly #functions = new Map<string, Promise<FunctionRef>>();
+  readonly #queueUrls = new Map<string, Promise<string>>();
+  readonly #stream = new AsyncQueue<ResultMessage>();
   #session: SessionRecord | undefined;
+  #journal: SessionJournal | undefined;
   #listener: Promise<void> | undefined;
   #closed = false;
 
-  constructor(deps: ExecutorDeps) {
+  constructor(deps: ExecutorDeps, options: ExecutorOptions = {}) {
     this.#deps = deps;
+    this.#options = options;
   }
 
   get sessionId(): string | undefined {
     return this.#session?.sessionId;
   }
 
-  /** Open (or reattach to) a session: its result queue is created by the registration function. */
+  /**
+   * Open a new session, or reattach to an existing one: then every task its journal lists
+   * without a result gets a future again, and results that waited in the queue are collected.
+   */
   async open(sessionId?: string): Promise<SessionRecord> {
     if (this.#session) return this.#session;
     const { session } = await this.#deps.control.call(
@@ -68,65 +110,185 @@ export class Executor {
       sessionId ? { sessionId } : {},
     );
     this.#session = session;
+    if (this.#options.journalDir) {
+      this.#journal = new SessionJournal(this.#options.journalDir, session.sessionId);
+      const previous = sessionId
+        ? await readJournal(this.#options.journalDir, sessionId)
+        : undefined;
+      if (previous) {
+        for (const task of previous.tasks.values()) {
+          if (task.result) this.#done.set(task.taskId, task.result);
+          else this.#waiter(task.taskId);
+        }
+      } else {
+        await this.#journal.append([
+          {
+            kind: "opened",
+            sessionId: session.sessionId,
+            resultQueueUrl: session.resultQueueUrl,
+            at: Date.now(),
+          },
+        ]);
+      }
+    }
     this.#listener = this.#listen(session.resultQueueUrl);
     return session;
   }
 
-  /** The function's current version: name and content hash, as the agent will check them. */
-  async resolveFunction(name: string): Promise<FunctionRef> {
-    const cached = this.#functions.get(name);
-    if (cached) return cached;
-    const { function: fn } = await this.#deps.control.call("getFunction", { name });
-    const ref = { name: fn.name, sha256: fn.sha256 };
-    this.#functions.set(name, ref);
+  /** The function's current version (name and content hash), as the agent will check them. */
+  resolveFunction(name: string): Promise<FunctionRef> {
+    let ref = this.#functions.get(name);
+    if (!ref) {
+      ref = this.#deps.control
+        .call("getFunction", { name })
+        .then(({ function: fn }) => ({ name: fn.name, sha256: fn.sha256 }));
+      ref.catch(() => this.#functions.delete(name));
+      this.#functions.set(name, ref);
+    }
     return ref;
   }
 
-  /** Send one task; the returned promise settles with its result message. */
-  async submit(
-    fn: string,
-    args: unknown,
-    options: SubmitOptions,
-  ): Promise<{ taskId: string; result: Promise<ResultMessage> }> {
+  /** Send one task; its future settles with the result message. */
+  async submit(fn: string, args: unknown, options: SubmitOptions): Promise<TaskFuture> {
+    const [future] = await this.submitMany([{ function: fn, args, ...options }]);
+    if (!future) throw new FerryError("submit produced no task");
+    return future;
+  }
+
+  /** Send many tasks with SendMessageBatch (10 a call, several calls in flight). */
+  async submitMany(specs: TaskSpec[]): Promise<TaskFuture[]> {
     const session = await this.open();
-    const ref = await this.resolveFunction(fn);
+    const built = await Promise.all(specs.map((spec) => this.#build(session, spec)));
+    const journal: JournalEntry[] = built.map(({ task }) => ({
+      kind: "submitted",
+      taskId: task.taskId,
+      endpointId: task.endpointId,
+      function: task.function,
+      topic: task.topic,
+      at: task.created,
+    }));
+    // Journal first: a crash after sending must still know the task exists.
+    await this.#journal?.append(journal);
+    const byQueue = new Map<string, { id: string; body: string }[]>();
+    for (const { task, queueUrl, body } of built) {
+      this.#waiter(task.taskId);
+      const list = byQueue.get(queueUrl) ?? [];
+      list.push({ id: task.taskId, body });
+      byQueue.set(queueUrl, list);
+    }
+    await Promise.all(
+      [...byQueue].map(([queueUrl, messages]) =>
+        sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal }),
+      ),
+    );
+    return built.map(({ task }) => ({ taskId: task.taskId, result: this.result(task.taskId) }));
+  }
+
+  async #build(session: SessionRecord, spec: TaskSpec) {
+    const [ref, queueUrl] = await Promise.all([
+      this.resolveFunction(spec.function),
+      this.#taskQueueUrl(spec.endpointId),
+    ]);
+    const topic = spec.topic ?? "default";
+    const encoded = await encodePayload(spec.args, {
+      topic,
+      policies: this.#options.storePolicies ?? {},
+      stores: this.#deps.stores ?? {},
+      temporary: true,
+    });
     const now = Date.now();
     const task = TaskMessage.parse({
       v: PROTOCOL_VERSION,
       taskId: newTaskId(),
       sessionId: session.sessionId,
-      endpointId: options.endpointId,
+      endpointId: spec.endpointId,
       function: ref,
-      topic: options.topic ?? "default",
-      args: { inline: args },
+      topic,
+      args: encoded.payload,
       replyTo: session.resultQueueUrl,
-      walltimeSeconds: options.walltimeSeconds ?? 3_600,
-      maxAttempts: options.maxAttempts ?? 3,
+      walltimeSeconds: spec.walltimeSeconds ?? this.#options.walltimeSeconds ?? 3_600,
+      maxAttempts: spec.maxAttempts ?? this.#options.maxAttempts ?? 3,
       created: now,
       sent: now,
-    } satisfies Parameters<typeof TaskMessage.parse>[0]);
-    const result = new Promise<ResultMessage>((resolve, reject) => {
-      this.#pending.set(task.taskId, { resolve, reject });
     });
-    const queueUrl = await this.#taskQueueUrl(options.endpointId);
-    await this.#deps.sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(task) }),
-      { abortSignal: this.#abort.signal },
-    );
-    return { taskId: task.taskId, result };
+    const body = JSON.stringify(task);
+    assertMessageFits(body, { topic, what: "task message" });
+    return { task, queueUrl, body };
   }
 
-  readonly #queueUrls = new Map<string, string>();
-  async #taskQueueUrl(endpointId: string): Promise<string> {
-    const known = this.#queueUrls.get(endpointId);
-    if (known) return known;
-    const view = await this.#deps.control.call("describeEndpoint", { endpointId });
-    this.#queueUrls.set(endpointId, view.endpoint.queueUrl);
-    return view.endpoint.queueUrl;
+  #taskQueueUrl(endpointId: string): Promise<string> {
+    let url = this.#queueUrls.get(endpointId);
+    if (!url) {
+      url = this.#deps.control
+        .call("describeEndpoint", { endpointId })
+        .then((v) => v.endpoint.queueUrl);
+      url.catch(() => this.#queueUrls.delete(endpointId));
+      this.#queueUrls.set(endpointId, url);
+    }
+    return url;
+  }
+
+  #waiter(taskId: string): Waiter {
+    let waiter = this.#waiters.get(taskId);
+    if (!waiter) {
+      let resolve!: (r: ResultMessage) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<ResultMessage>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // A future nobody awaits must not crash the process when the executor closes.
+      promise.catch(() => undefined);
+      waiter = { resolve, reject, promise };
+      this.#waiters.set(taskId, waiter);
+    }
+    return waiter;
+  }
+
+  /** The result of a task submitted in this session (or found in its journal). */
+  result(taskId: string): Promise<ResultMessage> {
+    const done = this.#done.get(taskId);
+    if (done) return Promise.resolve(done);
+    return this.#waiter(taskId).promise;
+  }
+
+  /** Tasks still waiting for a result. */
+  pendingTaskIds(): string[] {
+    return [...this.#waiters.keys()];
+  }
+
+  /** Every result as it arrives, each task once, until close(). */
+  results(): AsyncIterable<ResultMessage> {
+    return this.#stream;
+  }
+
+  /** A result's value, fetched from the store when it came by reference (then evicted if temporary). */
+  async value(result: ResultMessage, options: { keep?: boolean } = {}): Promise<unknown> {
+    if (!result.ok)
+      throw new FerryError(
+        `task ${result.taskId} failed: ${result.error.type}: ${result.error.message}`,
+        { context: { taskId: result.taskId } },
+      );
+    const stores = this.#deps.stores ?? {};
+    const value = await decodePayload(result.value, stores);
+    if (!options.keep && isTemporaryPayload(result.value))
+      await deletePayload(result.value, stores).catch(() => undefined);
+    return value;
+  }
+
+  /**
+   * Ask endpoints to cancel tasks: a queued one never runs, a running one is stopped; either way
+   * its result says Cancelled. A task that already finished keeps its result.
+   */
+  async cancel(taskIds: string[]): Promise<void> {
+    const session = await this.open();
+    await this.#journal?.append([{ kind: "cancelRequested", taskIds, at: Date.now() }]);
+    await this.#deps.control.call("cancelTasks", { sessionId: session.sessionId, taskIds });
   }
 
   async #listen(queueUrl: string): Promise<void> {
     const signal = this.#abort.signal;
+    let failures = 0;
     while (!signal.aborted) {
       let messages: Message[];
       try {
@@ -139,16 +301,24 @@ export class Executor {
           { abortSignal: signal },
         );
         messages = out.Messages ?? [];
+        failures = 0;
       } catch (error) {
         if (signal.aborted) return;
+        failures++;
         this.#deps.logger?.warn(
           { err: error, sessionId: this.sessionId },
           "result poll failed; retrying",
         );
-        await new Promise((r) => setTimeout(r, 1_000));
+        // Exponential backoff with jitter, capped: an outage must not become a busy loop.
+        await new Promise((r) =>
+          setTimeout(r, Math.min(10_000, 250 * 2 ** failures) * (0.5 + Math.random())),
+        );
         continue;
       }
-      for (const m of messages) this.#accept(m.Body ?? "");
+      const fresh = messages.map((m) => this.#parse(m.Body ?? "")).filter((r) => r !== undefined);
+      // Journal before deleting: a crash in between re-delivers, never loses.
+      await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
+      for (const r of fresh) this.#settle(r);
       const entries = messages
         .filter((m) => m.ReceiptHandle)
         .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
@@ -158,13 +328,13 @@ export class Executor {
             abortSignal: signal,
           })
           .catch((error: unknown) =>
-            this.#deps.logger?.warn({ err: error }, "result delete failed"),
+            this.#deps.logger?.warn({ err: error }, "result delete failed; it may arrive again"),
           );
       }
     }
   }
 
-  #accept(body: string): void {
+  #parse(body: string): ResultMessage | undefined {
     let result: ResultMessage;
     try {
       result = parseJsonWith(ResultMessage, body, "result message");
@@ -173,14 +343,19 @@ export class Executor {
         { err: error, sessionId: this.sessionId },
         "dropped a malformed result",
       );
-      return;
+      return undefined;
     }
-    if (this.#seen.has(result.taskId)) return;
-    this.#seen.add(result.taskId);
+    if (this.#done.has(result.taskId)) return undefined;
     result.timings.resultReceived = Date.now();
-    const waiter = this.#pending.get(result.taskId);
-    this.#pending.delete(result.taskId);
+    this.#done.set(result.taskId, result);
+    return result;
+  }
+
+  #settle(result: ResultMessage): void {
+    const waiter = this.#waiters.get(result.taskId);
+    this.#waiters.delete(result.taskId);
     waiter?.resolve(result);
+    this.#stream.push(result);
   }
 
   /** Stop listening; with `closeSession`, delete the session's result queue too. */
@@ -189,11 +364,12 @@ export class Executor {
     this.#closed = true;
     this.#abort.abort();
     await this.#listener?.catch(() => undefined);
-    for (const { reject } of this.#pending.values()) {
-      reject(new FerryError("executor closed before the result arrived"));
-    }
-    this.#pending.clear();
+    this.#stream.end();
+    for (const waiter of this.#waiters.values())
+      waiter.reject(new FerryError("executor closed before the result arrived"));
+    this.#waiters.clear();
     if (options.closeSession && this.#session) {
+      await this.#journal?.append([{ kind: "closed", at: Date.now() }]);
       await this.#deps.control.call("closeSession", { sessionId: this.#session.sessionId });
     }
   }

@@ -1,0 +1,72 @@
+import type { Command } from "commander";
+import { connect } from "#core/connect.ts";
+import { emit, table } from "../output.ts";
+import { journalDirOf, listJournals, readJournal, SessionJournal } from "../sdk/index.ts";
+
+export function registerSessionCommands(program: Command): void {
+  const session = program.command("session").description("sessions: each has its own result queue");
+  session
+    .command("list")
+    .description("sessions started from this machine, newest first")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const dir = journalDirOf(conn);
+        const rows: Array<{
+          sessionId: string;
+          openedAt: number;
+          closed: boolean;
+          tasks: number;
+          pending: number;
+          failed: number;
+        }> = [];
+        for (const id of (await listJournals(dir)).slice(0, 100)) {
+          const s = await readJournal(dir, id);
+          if (!s) continue;
+          const tasks = [...s.tasks.values()];
+          rows.push({
+            sessionId: s.sessionId,
+            openedAt: s.openedAt,
+            closed: s.closedAt !== undefined,
+            tasks: tasks.length,
+            pending: tasks.filter((t) => t.state === "pending").length,
+            failed: tasks.filter((t) => t.state === "failed").length,
+          });
+        }
+        emit(Boolean(opts.json), rows, () =>
+          rows.length === 0
+            ? "no sessions yet"
+            : table(
+                ["SESSION ID", "OPENED", "STATE", "TASKS", "PENDING", "FAILED"],
+                rows.map((r) => [
+                  r.sessionId,
+                  new Date(r.openedAt).toISOString(),
+                  r.closed ? "closed" : "open",
+                  String(r.tasks),
+                  String(r.pending),
+                  String(r.failed),
+                ]),
+              ),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  session
+    .command("close <sessionId>")
+    .description("delete the session's result queue (results not yet collected are dropped)")
+    .option("--json", "machine-readable output")
+    .action(async (sessionId: string, opts: { json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const { session: record } = await conn.control.call("closeSession", { sessionId });
+        const dir = journalDirOf(conn);
+        if (await readJournal(dir, sessionId))
+          await new SessionJournal(dir, sessionId).append([{ kind: "closed", at: Date.now() }]);
+        emit(Boolean(opts.json), record, () => `session ${sessionId} closed`);
+      } finally {
+        conn.close();
+      }
+    });
+}

@@ -1,0 +1,146 @@
+import type { Command } from "commander";
+import { connect } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
+import { emit, table } from "../output.ts";
+import { type JournalTask, journalDirOf, SessionJournal } from "../sdk/index.ts";
+import { sessionOfTask, sessionOrLatest } from "../sessions.ts";
+
+const age = (at: number) => `${Math.max(0, Math.round((Date.now() - at) / 1000))}s`;
+
+export function registerTaskCommands(program: Command): void {
+  program
+    .command("tasks")
+    .description("a session's tasks and their states (queued, running, done, failed, cancelled)")
+    .option("-s, --session <id>", "session id (default: the most recent)")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { session?: string; json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const summary = await sessionOrLatest(journalDirOf(conn), opts.session);
+        // A pending task is running if an agent's heartbeat lists it, else still queued.
+        const running = new Set<string>();
+        const endpoints = new Set(
+          [...summary.tasks.values()].filter((t) => t.state === "pending").map((t) => t.endpointId),
+        );
+        for (const endpointId of endpoints) {
+          const view = await conn.control
+            .call("describeEndpoint", { endpointId })
+            .catch(() => undefined);
+          for (const agent of view?.agents ?? [])
+            for (const id of agent.runningTaskIds) running.add(id);
+        }
+        const state = (t: JournalTask) =>
+          t.state === "pending" ? (running.has(t.taskId) ? "running" : "queued") : t.state;
+        const tasks = [...summary.tasks.values()].map((t) => ({
+          taskId: t.taskId,
+          function: t.function.name,
+          topic: t.topic,
+          endpointId: t.endpointId,
+          state: state(t),
+          cancelRequested: t.cancelRequested,
+          submittedAt: t.submittedAt,
+          ...(t.result ? { error: t.result.ok ? undefined : t.result.error } : {}),
+        }));
+        emit(Boolean(opts.json), { sessionId: summary.sessionId, tasks }, () =>
+          [
+            `session ${summary.sessionId}${summary.closedAt ? " (closed)" : ""}: ${tasks.length} task(s)`,
+            table(
+              ["TASK ID", "FUNCTION", "TOPIC", "STATE", "AGE"],
+              tasks.map((t) => [
+                t.taskId,
+                t.function,
+                t.topic,
+                t.cancelRequested && t.state !== "cancelled"
+                  ? `${t.state} (cancel requested)`
+                  : t.state,
+                age(t.submittedAt),
+              ]),
+            ),
+          ].join("\n"),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+
+  program
+    .command("cancel <taskIds...>")
+    .description(
+      "cancel tasks: a queued task never runs, a running one is stopped; results say Cancelled",
+    )
+    .option("-s, --session <id>", "session id (default: found from the task ids)")
+    .option("--json", "machine-readable output")
+    .action(async (taskIds: string[], opts: { session?: string; json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const dir = journalDirOf(conn);
+        const first = taskIds[0] ?? "";
+        const summary = opts.session
+          ? await sessionOrLatest(dir, opts.session)
+          : await sessionOfTask(dir, first);
+        const unknown = taskIds.filter((id) => !summary.tasks.has(id));
+        if (unknown.length > 0) {
+          throw new ConfigError(
+            `not tasks of session ${summary.sessionId}: ${unknown.join(", ")}`,
+            {
+              hint: "cancel tasks of one session at a time (ferry tasks --session <id>)",
+            },
+          );
+        }
+        const { cancelled } = await conn.control.call("cancelTasks", {
+          sessionId: summary.sessionId,
+          taskIds,
+        });
+        await new SessionJournal(dir, summary.sessionId).append([
+          { kind: "cancelRequested", taskIds, at: Date.now() },
+        ]);
+        emit(
+          Boolean(opts.json),
+          { sessionId: summary.sessionId, cancelled },
+          () => `cancel requested for ${cancelled} task(s); their results will say Cancelled`,
+        );
+      } finally {
+        conn.close();
+      }
+    });
+
+  program
+    .command("logs <taskId>")
+    .description("a finished task's stdout and stderr tails")
+    .option("-s, --session <id>", "session id (default: found from the task id)")
+    .option("--json", "machine-readable output")
+    .action(async (taskId: string, opts: { session?: string; json?: boolean }) => {
+      const conn = await connect();
+      try {
+        const dir = journalDirOf(conn);
+        const summary = opts.session
+          ? await sessionOrLatest(dir, opts.session)
+          : await sessionOfTask(dir, taskId);
+        const task = summary.tasks.get(taskId);
+        const result = task?.result;
+        if (!result) {
+          emit(
+            Boolean(opts.json),
+            { taskId, state: "pending" },
+            () => `task ${taskId} has no result yet: its logs come with its result`,
+          );
+          return;
+        }
+        const out = {
+          taskId,
+          stdoutTail: result.stdoutTail ?? "",
+          stderrTail: result.stderrTail ?? "",
+        };
+        emit(Boolean(opts.json), out, () =>
+          [
+            `--- stdout (tail) ---`,
+            out.stdoutTail.trimEnd(),
+            `--- stderr (tail) ---`,
+            out.stderrTail.trimEnd(),
+          ].join("\n"),
+        );
+      } finally {
+        conn.close();
+      }
+    });
+}

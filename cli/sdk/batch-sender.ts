@@ -1,0 +1,75 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { TransientError } from "#core/errors.ts";
+
+/** SQS's limits for one SendMessageBatch call. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 1_048_576;
+
+export interface OutgoingMessage {
+  id: string;
+  body: string;
+}
+
+/**
+ * Send messages to one queue in batches of up to 10 (and 1 MiB), several calls in flight,
+ * re-sending the entries a batch reports as failed.
+ * @param concurrency calls in flight @default 8
+ * @param maxRetries per failed entry @default 5
+ */
+export async function sendInBatches(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: OutgoingMessage[],
+  options: { signal?: AbortSignal; concurrency?: number; maxRetries?: number } = {},
+): Promise<void> {
+  const batches: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.body);
+    if (
+      current.length === MAX_BATCH_ENTRIES ||
+      (current.length > 0 && bytes + size > MAX_BATCH_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+
+  const sendOne = async (batch: OutgoingMessage[]) => {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > (options.maxRetries ?? 5)) {
+        throw new TransientError(`could not send ${pending.length} task(s) to ${queueUrl}`, {
+          hint: "check the deployment is reachable, then resubmit",
+          context: { taskIds: pending.map((m) => m.id) },
+        });
+      }
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
+        }),
+        { abortSignal: options.signal },
+      );
+      const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+      pending = pending.filter((_, i) => failed.has(String(i)));
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  };
+  let next = 0;
+  const workers = Array.from(
+    { length: Math.min(options.concurrency ?? 8, batches.length) },
+    async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        if (batch) await sendOne(batch);
+      }
+    },
+  );
+  await Promise.all(workers);
+}

@@ -1,0 +1,151 @@
+import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { FunctionRef, ResultMessage, Uuid } from "#core/protocol/index.ts";
+
+/**
+ * A session's local journal: one JSON line per event, appended as it happens. It is what lets a
+ * restarted client reattach to its session and know which results are still to come, and what
+ * `ferry tasks` and `ferry logs` read. Results themselves wait in the session's queue.
+ */
+export const JournalEntry = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("opened"),
+    sessionId: Uuid,
+    resultQueueUrl: z.string(),
+    at: z.number(),
+  }),
+  z.object({
+    kind: z.literal("submitted"),
+    taskId: Uuid,
+    endpointId: Uuid,
+    function: FunctionRef,
+    topic: z.string(),
+    at: z.number(),
+  }),
+  z.object({ kind: z.literal("result"), result: ResultMessage }),
+  z.object({ kind: z.literal("cancelRequested"), taskIds: z.array(Uuid), at: z.number() }),
+  z.object({ kind: z.literal("closed"), at: z.number() }),
+]);
+export type JournalEntry = z.infer<typeof JournalEntry>;
+
+export type TaskState = "pending" | "done" | "failed" | "cancelled";
+
+export interface JournalTask {
+  taskId: string;
+  endpointId: string;
+  function: FunctionRef;
+  topic: string;
+  submittedAt: number;
+  state: TaskState;
+  cancelRequested: boolean;
+  result?: ResultMessage;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  resultQueueUrl: string;
+  openedAt: number;
+  closedAt?: number;
+  tasks: Map<string, JournalTask>;
+}
+
+export const journalPath = (dir: string, sessionId: string) => join(dir, `${sessionId}.jsonl`);
+
+export class SessionJournal {
+  readonly path: string;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(dir: string, sessionId: string) {
+    this.path = journalPath(dir, sessionId);
+  }
+
+  /** Appends are serialized so lines never interleave. */
+  append(entries: JournalEntry[]): Promise<void> {
+    if (entries.length === 0) return this.#queue;
+    const text = entries.map((e) => JSON.stringify(e)).join("\n");
+    this.#queue = this.#queue.then(async () => {
+      await mkdir(join(this.path, ".."), { recursive: true });
+      await appendFile(this.path, `${text}\n`);
+    });
+    return this.#queue;
+  }
+}
+
+/** Fold a journal file into its session's tasks; a torn last line (a crash) is skipped. */
+export async function readJournal(
+  dir: string,
+  sessionId: string,
+): Promise<SessionSummary | undefined> {
+  let text: string;
+  try {
+    text = await readFile(journalPath(dir, sessionId), "utf8");
+  } catch {
+    return undefined;
+  }
+  let summary: SessionSummary | undefined;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const parsed = JournalEntry.safeParse(safeJson(line));
+    if (!parsed.success) continue;
+    const e = parsed.data;
+    if (e.kind === "opened") {
+      summary ??= {
+        sessionId: e.sessionId,
+        resultQueueUrl: e.resultQueueUrl,
+        openedAt: e.at,
+        tasks: new Map(),
+      };
+      continue;
+    }
+    if (!summary) continue;
+    if (e.kind === "submitted") {
+      summary.tasks.set(e.taskId, {
+        taskId: e.taskId,
+        endpointId: e.endpointId,
+        function: e.function,
+        topic: e.topic,
+        submittedAt: e.at,
+        state: "pending",
+        cancelRequested: false,
+      });
+    } else if (e.kind === "result") {
+      const task = summary.tasks.get(e.result.taskId);
+      if (task && task.state === "pending") {
+        task.result = e.result;
+        task.state = stateOf(e.result);
+      }
+    } else if (e.kind === "cancelRequested") {
+      for (const id of e.taskIds) {
+        const task = summary.tasks.get(id);
+        if (task) task.cancelRequested = true;
+      }
+    } else if (e.kind === "closed") {
+      summary.closedAt = e.at;
+    }
+  }
+  return summary;
+}
+
+export function stateOf(result: ResultMessage): TaskState {
+  if (result.ok) return "done";
+  return result.error.type === "Cancelled" ? "cancelled" : "failed";
+}
+
+/** Session ids with a journal in `dir`, newest first (UUIDv7 sorts by time). */
+export async function listJournals(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.endsWith(".jsonl"))
+    .map((n) => n.slice(0, -".jsonl".length))
+    .sort()
+    .reverse();
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
