@@ -45,6 +45,8 @@ export function createAccessPolicies(
           "sqs:DeleteMessage",
           "sqs:ChangeMessageVisibility",
           "sqs:GetQueueAttributes",
+          // The agent finds its queue by name at start-up.
+          "sqs:GetQueueUrl",
         ],
         resources: [targets.tasksQueueArn],
       }),
@@ -55,7 +57,8 @@ export function createAccessPolicies(
       }),
       new PolicyStatement({
         // Multipart uploads are authorized by PutObject; aborting one needs its own action.
-        actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        // DeleteObject: an agent evicts temporary arguments after their last reader (the task).
+        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
         resources: dataObjects,
       }),
       new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),

@@ -20,6 +20,12 @@ export interface AwsClientOptions {
   maxSockets?: number;
   /** Attempts per call for the SDK's own retry of throttling and 5xx. @default 5 */
   maxAttempts?: number;
+  /**
+   * Where to read HTTPS_PROXY / HTTP_PROXY / NO_PROXY from. HPC compute nodes often reach the
+   * internet only through a proxy; Node 24's agents honour these when given them (Node 22 ignores it).
+   * @default process.env
+   */
+  proxyEnv?: NodeJS.ProcessEnv;
 }
 
 export interface AwsClients {
@@ -37,10 +43,12 @@ export const EMULATOR_CREDENTIALS: AwsCredentialIdentity = {
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const maxSockets = options.maxSockets ?? 256;
+  // `proxyEnv` is a Node 24 agent option that @types/node does not describe yet.
+  const agentOptions = { keepAlive: true, maxSockets, proxyEnv: options.proxyEnv ?? process.env };
   const requestHandler = () =>
     new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
       // Long polls wait up to 20 s; leave room before calling a socket dead.
       requestTimeout: 40_000,
       connectionTimeout: 5_000,

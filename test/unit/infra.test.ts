@@ -287,3 +287,28 @@ describe("synthFerryTemplate", () => {
     }
   });
 });
+
+describe("the endpoint policy grants what the agent's code calls", () => {
+  // The emulator does not enforce IAM, so a missing grant only shows on real AWS: derive the
+  // actions from the SDK commands the agent and the store it uses actually send.
+  it("every SQS and S3 command in endpoint-agent/ and core/store/ is allowed", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const commands = new Set<string>();
+    for (const dir of ["endpoint-agent", "core/store"]) {
+      for (const file of (await readdir(dir)).filter((f) => f.endsWith(".ts"))) {
+        const text = await readFile(`${dir}/${file}`, "utf8");
+        for (const m of text.matchAll(/new (\w+)Command\(/g)) if (m[1]) commands.add(m[1]);
+        if (text.includes("new Upload(")) commands.add("PutObject");
+      }
+    }
+    const s3 = new Set(["GetObject", "PutObject", "DeleteObject", "HeadObject"]);
+    const needed = [...commands].map((c) => {
+      const base = c.replace(/Batch$/, "");
+      if (base === "HeadObject") return "s3:GetObject";
+      return s3.has(base) ? `s3:${base}` : `sqs:${base}`;
+    });
+    expect(needed.length).toBeGreaterThan(4);
+    const granted = statementsOf(templateOf({}), FERRY_LOGICAL_IDS.endpointPolicy).flatMap(actionsOf);
+    for (const action of needed) expect(granted, action).toContain(action);
+  });
+});
