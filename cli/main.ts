@@ -7,6 +7,7 @@ import { registerJobscriptCommand } from "./commands/jobscript.ts";
 import { registerLocalCommands } from "./commands/local.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSessionCommands } from "./commands/session.ts";
+import { registerStatusCommand } from "./commands/status.ts";
 import { registerSubmitCommand } from "./commands/submit.ts";
 import { registerTaskCommands } from "./commands/tasks.ts";
 import { ExitCode, fail } from "./output.ts";
@@ -26,6 +27,7 @@ registerRunCommand(program);
 registerSubmitCommand(program);
 registerTaskCommands(program);
 registerSessionCommands(program);
+registerStatusCommand(program);
 registerDemoCommand(program);
 
 try {

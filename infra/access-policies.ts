@@ -69,7 +69,11 @@ export function createAccessPolicies(
   const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
     description: "Ferry client: submit tasks, receive results, use the store, upload functions",
     statements: [
-      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [targets.tasksQueueArn] }),
+      // GetQueueAttributes: `ferry status` shows each endpoint's queue depth.
+      new PolicyStatement({
+        actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+        resources: [targets.tasksQueueArn],
+      }),
       new PolicyStatement({
         actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
         resources: [targets.resultsQueueArn],
