@@ -288,27 +288,44 @@ describe("synthFerryTemplate", () => {
   });
 });
 
-describe("the endpoint policy grants what the agent's code calls", () => {
-  // The emulator does not enforce IAM, so a missing grant only shows on real AWS: derive the
-  // actions from the SDK commands the agent and the store it uses actually send.
-  it("every SQS and S3 command in endpoint-agent/ and core/store/ is allowed", async () => {
-    const { readdir, readFile } = await import("node:fs/promises");
-    const commands = new Set<string>();
-    for (const dir of ["endpoint-agent", "core/store"]) {
-      for (const file of (await readdir(dir)).filter((f) => f.endsWith(".ts"))) {
-        const text = await readFile(`${dir}/${file}`, "utf8");
-        for (const m of text.matchAll(/new (\w+)Command\(/g)) if (m[1]) commands.add(m[1]);
-        if (text.includes("new Upload(")) commands.add("PutObject");
-      }
+// The emulator does not enforce IAM, so a missing grant only shows on real AWS: derive the
+// actions from the SDK commands each side's code actually sends.
+async function actionsCalledIn(dirs: string[]): Promise<string[]> {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const commands = new Set<string>();
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir, { recursive: true })) {
+      if (!entry.endsWith(".ts")) continue;
+      const text = await readFile(join(dir, entry), "utf8");
+      for (const m of text.matchAll(/new (\w+)Command\(/g)) if (m[1]) commands.add(m[1]);
+      if (text.includes("new Upload(")) commands.add("PutObject");
     }
-    const s3 = new Set(["GetObject", "PutObject", "DeleteObject", "HeadObject"]);
-    const needed = [...commands].map((c) => {
+  }
+  const s3 = new Set(["GetObject", "PutObject", "DeleteObject", "HeadObject"]);
+  return [...commands]
+    .filter((c) => c !== "Invoke")
+    .map((c) => {
       const base = c.replace(/Batch$/, "");
       if (base === "HeadObject") return "s3:GetObject";
       return s3.has(base) ? `s3:${base}` : `sqs:${base}`;
     });
+}
+
+describe("each managed policy grants what its side's code calls", () => {
+  it("the endpoint policy: every SQS and S3 command in endpoint-agent/ and core/store/", async () => {
+    const needed = await actionsCalledIn(["endpoint-agent", "core/store"]);
     expect(needed.length).toBeGreaterThan(4);
-    const granted = statementsOf(templateOf({}), FERRY_LOGICAL_IDS.endpointPolicy).flatMap(actionsOf);
+    const granted = statementsOf(templateOf({}), FERRY_LOGICAL_IDS.endpointPolicy).flatMap(
+      actionsOf,
+    );
+    for (const action of needed) expect(granted, action).toContain(action);
+  });
+
+  it("the client policy: every SQS and S3 command in cli/ and core/store/", async () => {
+    const needed = await actionsCalledIn(["cli", "core/store"]);
+    expect(needed).toContain("sqs:SendMessage");
+    const granted = statementsOf(templateOf({}), FERRY_LOGICAL_IDS.clientPolicy).flatMap(actionsOf);
     for (const action of needed) expect(granted, action).toContain(action);
   });
 });
