@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { connect } from "#core/connect.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
+import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { resolveEndpointId } from "../resolve.ts";
 
@@ -31,8 +31,7 @@ export function registerEndpointCommands(program: Command): void {
     .option("--id <uuid>", "re-register this id (idempotent)")
     .option("--json", "machine-readable output")
     .action(async (name: string, opts: { id?: string; json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const { endpoint: rec } = await conn.control.call("registerEndpoint", {
           name,
           ...(opts.id ? { endpointId: opts.id } : {}),
@@ -43,34 +42,28 @@ export function registerEndpointCommands(program: Command): void {
           () =>
             `${rec.endpointId}\nregistered endpoint ${rec.name}; start its agent with: ferry endpoint start ${rec.endpointId}`,
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
   endpoint
     .command("list")
     .description("all endpoints with their status (online / stale / offline)")
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const { endpoints } = await conn.control.call("listEndpoints", {});
         emit(Boolean(opts.json), endpoints, () =>
           endpoints.length === 0
             ? "no endpoints yet: ferry endpoint register <name>"
             : table(HEADERS, endpoints.map(viewRow)),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
   endpoint
     .command("status <endpoint>")
     .description("one endpoint's status, agents and running tasks (UUID or name)")
     .option("--json", "machine-readable output")
     .action(async (idOrName: string, opts: { json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const endpointId = await resolveEndpointId(conn.control, idOrName);
         const view = await conn.control.call("describeEndpoint", { endpointId });
         emit(Boolean(opts.json), view, () =>
@@ -83,17 +76,14 @@ export function registerEndpointCommands(program: Command): void {
             ),
           ].join("\n"),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
   endpoint
     .command("start <endpoint>")
     .description("run this site's agent in the foreground (SIGTERM/SIGINT drain it)")
     .option("-c, --config <file>", "site config file (JSON or YAML)")
     .action(async (idOrName: string, opts: { config?: string }) => {
-      const connection = await connect();
-      try {
+      await withConnection(async (connection) => {
         const endpointId = await resolveEndpointId(connection.control, idOrName);
         // Loaded here so other commands do not pay for the agent's modules at start-up.
         const { runAgentProcess } = await import("#agent/index.ts");
@@ -102,8 +92,6 @@ export function registerEndpointCommands(program: Command): void {
           connection,
           ...(opts.config ? { configPath: opts.config } : {}),
         });
-      } finally {
-        connection.close();
-      }
+      });
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { connect } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
+import { withConnection } from "../connection.ts";
 import { registerNodeFunction, registerShellFunction } from "../functions/register.ts";
 import { emit, table } from "../output.ts";
 
@@ -26,8 +26,7 @@ export function registerFunctionCommands(program: Command): void {
             hint: "e.g. ferry function register fn.ts --name hello",
           });
         }
-        const conn = await connect();
-        try {
+        await withConnection(async (conn) => {
           const record = opts.shell
             ? await registerShellFunction(conn, opts.shell, opts.name, opts.description)
             : await registerNodeFunction(
@@ -41,17 +40,14 @@ export function registerFunctionCommands(program: Command): void {
             record,
             () => `registered ${record.name} (${record.spec.kind}) sha256 ${record.sha256}`,
           );
-        } finally {
-          conn.close();
-        }
+        });
       },
     );
   fn.command("list")
     .description("registered functions, newest version of each")
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const { functions } = await conn.control.call("listFunctions", {});
         emit(Boolean(opts.json), functions, () =>
           functions.length === 0
@@ -66,8 +62,6 @@ export function registerFunctionCommands(program: Command): void {
                 ]),
               ),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
 }

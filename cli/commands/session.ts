@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { connect } from "#core/connect.ts";
+import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { journalDirOf, listJournals, readJournal, SessionJournal } from "../sdk/index.ts";
 
@@ -10,8 +10,7 @@ export function registerSessionCommands(program: Command): void {
     .description("sessions started from this machine, newest first")
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
         const rows: Array<{
           sessionId: string;
@@ -49,24 +48,19 @@ export function registerSessionCommands(program: Command): void {
                 ]),
               ),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
   session
     .command("close <sessionId>")
     .description("delete the session's result queue (results not yet collected are dropped)")
     .option("--json", "machine-readable output")
     .action(async (sessionId: string, opts: { json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const { session: record } = await conn.control.call("closeSession", { sessionId });
         const dir = journalDirOf(conn);
         if (await readJournal(dir, sessionId))
           await new SessionJournal(dir, sessionId).append([{ kind: "closed", at: Date.now() }]);
         emit(Boolean(opts.json), record, () => `session ${sessionId} closed`);
-      } finally {
-        conn.close();
-      }
+      });
     });
 }

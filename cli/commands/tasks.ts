@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { connect } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
+import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { type JournalTask, journalDirOf, SessionJournal } from "../sdk/index.ts";
 import { sessionOfTask, sessionOrLatest } from "../sessions.ts";
@@ -14,8 +14,7 @@ export function registerTaskCommands(program: Command): void {
     .option("-s, --session <id>", "session id (default: the most recent)")
     .option("--json", "machine-readable output")
     .action(async (opts: { session?: string; json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const summary = await sessionOrLatest(journalDirOf(conn), opts.session);
         // A pending task is running if an agent's heartbeat lists it, else still queued.
         const running = new Set<string>();
@@ -58,9 +57,7 @@ export function registerTaskCommands(program: Command): void {
             ),
           ].join("\n"),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
 
   program
@@ -71,8 +68,7 @@ export function registerTaskCommands(program: Command): void {
     .option("-s, --session <id>", "session id (default: found from the task ids)")
     .option("--json", "machine-readable output")
     .action(async (taskIds: string[], opts: { session?: string; json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
         const first = taskIds[0] ?? "";
         const summary = opts.session
@@ -99,9 +95,7 @@ export function registerTaskCommands(program: Command): void {
           { sessionId: summary.sessionId, cancelled },
           () => `cancel requested for ${cancelled} task(s); their results will say Cancelled`,
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
 
   program
@@ -110,8 +104,7 @@ export function registerTaskCommands(program: Command): void {
     .option("-s, --session <id>", "session id (default: found from the task id)")
     .option("--json", "machine-readable output")
     .action(async (taskId: string, opts: { session?: string; json?: boolean }) => {
-      const conn = await connect();
-      try {
+      await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
         const summary = opts.session
           ? await sessionOrLatest(dir, opts.session)
@@ -139,8 +132,6 @@ export function registerTaskCommands(program: Command): void {
             out.stderrTail.trimEnd(),
           ].join("\n"),
         );
-      } finally {
-        conn.close();
-      }
+      });
     });
 }

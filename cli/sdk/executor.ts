@@ -27,7 +27,7 @@ import {
 } from "#core/store/index.ts";
 import { AsyncQueue } from "./async-queue.ts";
 import { sendInBatches } from "./batch-sender.ts";
-import { type JournalEntry, readJournal, SessionJournal } from "./journal.ts";
+import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
 
 export interface ExecutorDeps {
   sqs: SQSClient;
@@ -120,6 +120,7 @@ export class Executor {
           if (task.result) this.#done.set(task.taskId, task.result);
           else this.#waiter(task.taskId);
         }
+        await this.#resendUnsent(previous.tasks.values());
       } else {
         await this.#journal.append([
           {
@@ -159,13 +160,14 @@ export class Executor {
   async submitMany(specs: TaskSpec[]): Promise<TaskFuture[]> {
     const session = await this.open();
     const built = await Promise.all(specs.map((spec) => this.#build(session, spec)));
-    const journal: JournalEntry[] = built.map(({ task }) => ({
+    const journal: JournalEntry[] = built.map(({ task, body }) => ({
       kind: "submitted",
       taskId: task.taskId,
       endpointId: task.endpointId,
       function: task.function,
       topic: task.topic,
       at: task.created,
+      message: body,
     }));
     // Journal first: a crash after sending must still know the task exists.
     await this.#journal?.append(journal);
@@ -176,12 +178,32 @@ export class Executor {
       list.push({ id: task.taskId, body });
       byQueue.set(queueUrl, list);
     }
-    await Promise.all(
-      [...byQueue].map(([queueUrl, messages]) =>
-        sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal }),
-      ),
-    );
+    await Promise.all([...byQueue].map(([queueUrl, messages]) => this.#send(queueUrl, messages)));
     return built.map(({ task }) => ({ taskId: task.taskId, result: this.result(task.taskId) }));
+  }
+
+  /** Send, then journal that the messages are out (so a reattach need not send them again). */
+  async #send(queueUrl: string, messages: { id: string; body: string }[]): Promise<void> {
+    await sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal });
+    await this.#journal?.append([
+      { kind: "sent", taskIds: messages.map((m) => m.id), at: Date.now() },
+    ]);
+  }
+
+  /**
+   * Re-send the tasks a killed client journaled but may not have sent. Some may have gone out
+   * after all: agents run them twice at worst, and their second result is dropped by task id.
+   */
+  async #resendUnsent(tasks: Iterable<JournalTask>): Promise<void> {
+    const byQueue = new Map<string, { id: string; body: string }[]>();
+    for (const task of tasks) {
+      if (task.result || task.unsentMessage === undefined) continue;
+      const queueUrl = await this.#taskQueueUrl(task.endpointId);
+      const list = byQueue.get(queueUrl) ?? [];
+      list.push({ id: task.taskId, body: task.unsentMessage });
+      byQueue.set(queueUrl, list);
+    }
+    await Promise.all([...byQueue].map(([queueUrl, messages]) => this.#send(queueUrl, messages)));
   }
 
   async #build(session: SessionRecord, spec: TaskSpec) {

@@ -22,7 +22,14 @@ export const JournalEntry = z.discriminatedUnion("kind", [
     function: FunctionRef,
     topic: z.string(),
     at: z.number(),
+    /**
+     * The task message as it is sent, kept until a "sent" entry names the task: a client killed
+     * between journaling and sending re-sends it on reattach instead of waiting forever.
+     */
+    message: z.string().optional(),
   }),
+  /** The tasks' messages reached their queue. */
+  z.object({ kind: z.literal("sent"), taskIds: z.array(Uuid), at: z.number() }),
   z.object({ kind: z.literal("result"), result: ResultMessage }),
   z.object({ kind: z.literal("cancelRequested"), taskIds: z.array(Uuid), at: z.number() }),
   z.object({ kind: z.literal("closed"), at: z.number() }),
@@ -40,6 +47,8 @@ export interface JournalTask {
   state: TaskState;
   cancelRequested: boolean;
   result?: ResultMessage;
+  /** The message of a task journaled but not known to be sent (journals before "sent": none). */
+  unsentMessage?: string;
 }
 
 export interface SessionSummary {
@@ -108,7 +117,13 @@ export async function readJournal(
         submittedAt: e.at,
         state: "pending",
         cancelRequested: false,
+        ...(e.message === undefined ? {} : { unsentMessage: e.message }),
       });
+    } else if (e.kind === "sent") {
+      for (const id of e.taskIds) {
+        const task = summary.tasks.get(id);
+        if (task) delete task.unsentMessage;
+      }
     } else if (e.kind === "result") {
       const task = summary.tasks.get(e.result.taskId);
       if (task && task.state === "pending") {
