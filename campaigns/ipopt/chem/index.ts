@@ -1,0 +1,2 @@
+export { canonicalSmiles } from "./canonical.ts";
+export { loadRDKit, type RDKit } from "./rdkit.ts";
