@@ -35,15 +35,54 @@ export class CancellationWatcher {
   readonly #watched = new Map<string, Set<AbortController>>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The check call in flight, if any. */
+  #inFlight: Promise<ReadonlySet<string>> | undefined;
+  /** Ids waiting for the call after the one in flight, and that call's answer. */
+  #next: { ids: Set<string>; result: Promise<ReadonlySet<string>> } | undefined;
 
   constructor(options: CancellationWatcherOptions) {
     this.#o = options;
   }
 
-  /** The ids among `taskIds` that are cancelled; never throws. */
+  /**
+   * The ids among `taskIds` that are cancelled; never throws. At most one call is in flight:
+   * checks asked for meanwhile wait for it and then share one call (each agent slot receiving
+   * its own message would otherwise make one control call per task). Every id is still checked
+   * by a call made after it was asked for.
+   */
   async check(taskIds: readonly string[]): Promise<ReadonlySet<string>> {
     // One malformed id would make the whole request a BadRequest; such a task is refused later.
     const ids = [...new Set(taskIds)].filter((id) => Uuid.safeParse(id).success);
+    if (ids.length === 0) return new Set();
+    const cancelled = await this.#join(ids);
+    return new Set(ids.filter((id) => cancelled.has(id)));
+  }
+
+  #join(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const inFlight = this.#inFlight;
+    if (!inFlight) return this.#start(ids);
+    if (!this.#next) {
+      const next = { ids: new Set<string>(), result: Promise.resolve(NONE) };
+      next.result = inFlight.then(() => {
+        this.#next = undefined;
+        return this.#start([...next.ids]);
+      });
+      this.#next = next;
+    }
+    for (const id of ids) this.#next.ids.add(id);
+    return this.#next.result;
+  }
+
+  #start(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const call = this.#ask(ids);
+    this.#inFlight = call;
+    void call.finally(() => {
+      if (this.#inFlight === call) this.#inFlight = undefined;
+    });
+    return call;
+  }
+
+  async #ask(ids: readonly string[]): Promise<ReadonlySet<string>> {
     const cancelled = new Set<string>();
     try {
       for (let i = 0; i < ids.length; i += MAX_CANCELLATION_IDS) {
@@ -109,3 +148,5 @@ export class CancellationWatcher {
     }
   }
 }
+
+const NONE: ReadonlySet<string> = new Set();
