@@ -36,7 +36,10 @@ export async function encodeResult(
   topic: string,
   options: { policies: StorePolicies; stores: Stores; signal: AbortSignal; logger: Logger },
 ): Promise<EncodedResult> {
-  const policy = options.policies[topic] ?? options.policies["*"] ?? AGENT_DEFAULT_POLICY;
+  // Own keys only: a topic named "constructor" must not find Object.prototype's member.
+  const own = (key: string) =>
+    Object.hasOwn(options.policies, key) ? options.policies[key] : undefined;
+  const policy = own(topic) ?? own("*") ?? AGENT_DEFAULT_POLICY;
   let lastError: unknown;
   for (let attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
     try {

@@ -5,12 +5,18 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { keyPrefixes } from "#core/names.ts";
 
+/** The IAM policy variable for the caller's FerryEndpointId tag (role tag or session tag). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
+export const OWN_ENDPOINT_ID = "${aws:PrincipalTag/FerryEndpointId}";
+
 export interface AccessPolicyTargets {
   bucket: IBucket;
   deadLetterQueue: IQueue;
   registration: IFunction;
   /** ARN pattern of every endpoint's task queue (`<prefix>tasks-*`). */
   tasksQueueArn: string;
+  /** ARN of the caller's own task queue: `<prefix>tasks-${aws:PrincipalTag/FerryEndpointId}`. */
+  ownTasksQueueArn: string;
   /** ARN pattern of every session's result queue (`<prefix>results-*`). */
   resultsQueueArn: string;
 }
@@ -23,7 +29,11 @@ export interface AccessPolicyTargets {
 export function createAccessPolicies(
   scope: Construct,
   targets: AccessPolicyTargets,
-): { endpointPolicy: ManagedPolicy; clientPolicy: ManagedPolicy } {
+): {
+  endpointPolicy: ManagedPolicy;
+  scopedEndpointPolicy: ManagedPolicy;
+  clientPolicy: ManagedPolicy;
+} {
   const { bucket } = targets;
   const dataObjects = [
     bucket.arnForObjects(`${keyPrefixes.store}*`),
@@ -36,34 +46,47 @@ export function createAccessPolicies(
       resources: [targets.registration.functionArn],
     });
 
+  const consume = (queueArn: string) =>
+    new PolicyStatement({
+      actions: [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        // The agent finds its queue by name at start-up.
+        "sqs:GetQueueUrl",
+      ],
+      resources: [queueArn],
+    });
+  const endpointStatements = (queueArn: string) => [
+    consume(queueArn),
+    // Malformed task messages are moved to the DLQ by the agent at once.
+    new PolicyStatement({
+      actions: ["sqs:SendMessage"],
+      resources: [targets.resultsQueueArn, targets.deadLetterQueue.queueArn],
+    }),
+    new PolicyStatement({
+      // Multipart uploads are authorized by PutObject; aborting one needs its own action.
+      // DeleteObject: an agent evicts temporary arguments after their last reader (the task).
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+      resources: dataObjects,
+    }),
+    new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),
+    invoke(),
+  ];
+
   const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
     description: "Ferry endpoint agent: consume task queues, send results, use the store",
-    statements: [
-      new PolicyStatement({
-        actions: [
-          "sqs:ReceiveMessage",
-          "sqs:DeleteMessage",
-          "sqs:ChangeMessageVisibility",
-          "sqs:GetQueueAttributes",
-          // The agent finds its queue by name at start-up.
-          "sqs:GetQueueUrl",
-        ],
-        resources: [targets.tasksQueueArn],
-      }),
-      // Malformed task messages are moved to the DLQ by the agent at once.
-      new PolicyStatement({
-        actions: ["sqs:SendMessage"],
-        resources: [targets.resultsQueueArn, targets.deadLetterQueue.queueArn],
-      }),
-      new PolicyStatement({
-        // Multipart uploads are authorized by PutObject; aborting one needs its own action.
-        // DeleteObject: an agent evicts temporary arguments after their last reader (the task).
-        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        resources: dataObjects,
-      }),
-      new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),
-      invoke(),
-    ],
+    statements: endpointStatements(targets.tasksQueueArn),
+  });
+
+  // For identities tagged FerryEndpointId=<uuid> (an IAM role's tag, or a session tag from IAM
+  // Roles Anywhere or AssumeRole): they consume only their own endpoint's queue. Store objects
+  // stay shared: clients and endpoints exchange them by per-task references.
+  const scopedEndpointPolicy = new ManagedPolicy(scope, "ScopedEndpointAccess", {
+    description:
+      "Ferry endpoint agent limited to its own task queue, named by the principal tag FerryEndpointId",
+    statements: endpointStatements(targets.ownTasksQueueArn),
   });
 
   const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
@@ -90,5 +113,5 @@ export function createAccessPolicies(
     ],
   });
 
-  return { endpointPolicy, clientPolicy };
+  return { endpointPolicy, scopedEndpointPolicy, clientPolicy };
 }

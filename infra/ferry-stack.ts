@@ -17,7 +17,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aw
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { DEFAULT_QUEUE_PREFIX, keyPrefixes, queueNames } from "#core/names.ts";
-import { createAccessPolicies } from "./access-policies.ts";
+import { createAccessPolicies, OWN_ENDPOINT_ID } from "./access-policies.ts";
 
 export interface FerryStackProps extends StackProps {
   /**
@@ -39,6 +39,7 @@ export const FERRY_LOGICAL_IDS = {
   deadLetterQueue: "DeadLetterQueue",
   registrationFunction: "RegistrationFunction",
   endpointPolicy: "EndpointPolicy",
+  scopedEndpointPolicy: "ScopedEndpointPolicy",
   clientPolicy: "ClientPolicy",
 } as const;
 
@@ -151,11 +152,13 @@ export class FerryStack extends Stack {
     // missing key, and "not registered" or "bundle not uploaded" would look like a failure.
     registration.addToRolePolicy(statement(["s3:ListBucket"], [bucket.bucketArn]));
 
-    const { endpointPolicy, clientPolicy } = createAccessPolicies(this, {
+    const { endpointPolicy, scopedEndpointPolicy, clientPolicy } = createAccessPolicies(this, {
       bucket,
       deadLetterQueue,
       registration,
       tasksQueueArn: queueArn(queueNames.tasks(queuePrefix, "*")),
+      // IAM substitutes the caller's tag: an endpoint reaches only its own queue.
+      ownTasksQueueArn: queueArn(queueNames.tasks(queuePrefix, OWN_ENDPOINT_ID)),
       resultsQueueArn: queueArn(queueNames.results(queuePrefix, "*")),
     });
 
@@ -163,6 +166,7 @@ export class FerryStack extends Stack {
     setLogicalId(deadLetterQueue.node.defaultChild, FERRY_LOGICAL_IDS.deadLetterQueue);
     setLogicalId(registration.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunction);
     setLogicalId(endpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.endpointPolicy);
+    setLogicalId(scopedEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.scopedEndpointPolicy);
     setLogicalId(clientPolicy.node.defaultChild, FERRY_LOGICAL_IDS.clientPolicy);
 
     const outputs: Record<string, string> = {
@@ -173,6 +177,7 @@ export class FerryStack extends Stack {
       QueuePrefix: queuePrefix,
       Region: Aws.REGION,
       EndpointPolicyArn: endpointPolicy.managedPolicyArn,
+      ScopedEndpointPolicyArn: scopedEndpointPolicy.managedPolicyArn,
       ClientPolicyArn: clientPolicy.managedPolicyArn,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });

@@ -29,6 +29,12 @@ import { AsyncQueue } from "./async-queue.ts";
 import { sendInBatches } from "./batch-sender.ts";
 import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
 
+/**
+ * Results are journaled and deleted right after they arrive; a short lease means those a killed
+ * client had received come back to its successor in seconds, not after the queue's 30 s.
+ */
+const RESULT_VISIBILITY_SECONDS = 5;
+
 export interface ExecutorDeps {
   sqs: SQSClient;
   control: Pick<ControlClient, "call">;
@@ -319,6 +325,7 @@ export class Executor {
             QueueUrl: queueUrl,
             WaitTimeSeconds: 20,
             MaxNumberOfMessages: 10,
+            VisibilityTimeout: RESULT_VISIBILITY_SECONDS,
           }),
           { abortSignal: signal },
         );

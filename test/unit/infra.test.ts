@@ -5,6 +5,7 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StackOutputs } from "#core/config/deployment.ts";
+import { OWN_ENDPOINT_ID } from "#infra/access-policies.ts";
 import { FERRY_LOGICAL_IDS, FerryStack, type FerryStackProps } from "#infra/ferry-stack.ts";
 import { synthFerryTemplate } from "#infra/synth.ts";
 
@@ -209,6 +210,49 @@ describe("FerryStack", () => {
     checkScoped(statementsOf(lab, FERRY_LOGICAL_IDS.endpointPolicy), "lab-");
   });
 
+  it("scoped endpoint policy: only the caller's own task queue, by principal tag", () => {
+    const statements = statementsOf(template, FERRY_LOGICAL_IDS.scopedEndpointPolicy);
+    const own = `:ferry-tasks-${OWN_ENDPOINT_ID}`;
+    for (const s of statements) {
+      expect(s.Effect).toBe("Allow");
+      for (const action of actionsOf(s)) expect(DESTRUCTIVE).not.toContain(action);
+      // No wildcard over task queues: another endpoint's queue is out of reach.
+      expect(resourceTails(s)).not.toContain(":ferry-tasks-*");
+    }
+    const consume = statementWith(statements, "sqs:ReceiveMessage");
+    expect(resourceTails(consume)).toEqual([own]);
+    for (const action of ["sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]) {
+      expect(resourceTails(statementWith(statements, action))).toEqual([own]);
+    }
+    // Everything else it may do is what the unscoped policy allows, within Ferry's prefixes.
+    const others = statements.filter((s) => s !== consume);
+    checkScoped(others, "ferry-");
+    expect(statements.flatMap(actionsOf)).not.toContain("sqs:DeleteQueue");
+    expect(statements.flatMap(actionsOf)).not.toContain("s3:DeleteBucket");
+    expect(template.toJSON().Outputs.ScopedEndpointPolicyArn.Value).toEqual({
+      Ref: FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+    });
+  });
+
+  it("no Ferry policy lets an endpoint or client delete a queue, the bucket, or the registry", () => {
+    for (const id of [
+      FERRY_LOGICAL_IDS.endpointPolicy,
+      FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+      FERRY_LOGICAL_IDS.clientPolicy,
+    ]) {
+      const statements = statementsOf(template, id);
+      const actions = statements.flatMap(actionsOf);
+      for (const forbidden of ["sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes"]) {
+        expect(actions).not.toContain(forbidden);
+      }
+      expect(actions.filter((a) => a.startsWith("s3:") && a.includes("Bucket"))).toEqual([]);
+      // Deleting objects reaches only store/ and tmp/, never registry/ or functions/.
+      for (const s of statements.filter((s) => actionsOf(s).includes("s3:DeleteObject"))) {
+        expect(resourceTails(s).sort()).toEqual(["/store/*", "/tmp/*"]);
+      }
+    }
+  });
+
   it("scopes the client policy the same way", () => {
     const statements = statementsOf(template, FERRY_LOGICAL_IDS.clientPolicy);
     checkScoped(statements, "ferry-");
@@ -238,6 +282,7 @@ describe("FerryStack", () => {
       "QueuePrefix",
       "Region",
       "RegistrationFunctionName",
+      "ScopedEndpointPolicyArn",
     ];
     expect(Object.keys(outputs).sort()).toEqual(expected);
     // Every key the deployment schema requires is among them.

@@ -1,0 +1,132 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { registerNodeFunction, registerShellFunction } from "#cli/functions/register.ts";
+import { loadEnv } from "#core/config/index.ts";
+import { type Connection, connect } from "#core/connect.ts";
+import type { FunctionRecord } from "#core/protocol/index.ts";
+import { type AgentProcess, type LocalDeployment, spawnAgent, startLocal } from "#local/index.ts";
+import { CuttableProxy } from "../integration/cuttable-proxy.ts";
+
+const FUNCTIONS_DIR = fileURLToPath(new URL("./functions/", import.meta.url));
+
+/** The embedded deployment the campaign runs against, in a private FERRY_HOME. */
+export interface FaultDeployment {
+  home: string;
+  local: LocalDeployment;
+  /** Environment for child processes (agents, clients) that reach the deployment directly. */
+  env: NodeJS.ProcessEnv;
+  conn: Connection;
+  /** Register an endpoint; returns its UUID. */
+  registerEndpoint(name: string): Promise<string>;
+  /** Bundle and register test/faults/functions/<file>.ts under `name`. */
+  registerNode(name: string, file: string): Promise<FunctionRecord>;
+  /** Register a shell function: `node -e <script>` run without a shell. */
+  registerShell(name: string, script: string): Promise<FunctionRecord>;
+  /** Write a site config for agents of one scenario; returns its path. */
+  siteConfig(name: string, settings: Record<string, unknown>): Promise<string>;
+  /** Start `ferry endpoint start <id>` as a child process, logging to a file under home. */
+  spawnAgent(endpointId: string, configPath: string, env?: NodeJS.ProcessEnv): AgentProcess;
+  /**
+   * Proxies in front of the emulator and the local Lambda host, and a deployment file that
+   * routes through them: cutting both is the emulator going away, as every client sees it.
+   */
+  proxied(): Promise<ProxiedDeployment>;
+  close(): Promise<void>;
+}
+
+export interface ProxiedDeployment {
+  env: NodeJS.ProcessEnv;
+  conn: Connection;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startFaultDeployment(home: string): Promise<FaultDeployment> {
+  await mkdir(home, { recursive: true });
+  const local = await startLocal({ home });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FERRY_HOME: home,
+    FERRY_DEPLOYMENT: local.deploymentPath,
+    FERRY_LOG_LEVEL: "warn",
+  };
+  const conn = await connect(loadEnv(env));
+  const deps = { s3: conn.aws.s3, bucket: conn.deployment.bucketName, control: conn.control };
+  let agents = 0;
+  const closers: Array<() => Promise<void>> = [];
+
+  return {
+    home,
+    local,
+    env,
+    conn,
+    async registerEndpoint(name) {
+      const { endpoint } = await conn.control.call("registerEndpoint", { name });
+      return endpoint.endpointId;
+    },
+    registerNode: (name, file) => registerNodeFunction(deps, join(FUNCTIONS_DIR, file), name),
+    registerShell: (name, script) =>
+      registerShellFunction(deps, [process.execPath, "-e", script], name),
+    async siteConfig(name, settings) {
+      const dir = join(home, "sites", name);
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, "site.json");
+      const config = {
+        scratchDir: join(dir, "scratch"),
+        cacheDir: join(dir, "cache"),
+        spoolDir: join(dir, "spool"),
+        ...settings,
+      };
+      await writeFile(path, JSON.stringify(config));
+      return path;
+    },
+    spawnAgent(endpointId, configPath, childEnv = env) {
+      return spawnAgent({
+        endpointId,
+        configPath,
+        env: childEnv,
+        logFile: join(home, `agent-${++agents}.log`),
+      });
+    },
+    async proxied() {
+      const aws = new CuttableProxy(Number(new URL(local.awsEndpointUrl).port));
+      const lambda = new CuttableProxy(Number(new URL(local.lambdaEndpointUrl).port));
+      await Promise.all([aws.listen(), lambda.listen()]);
+      const file = JSON.parse(await readFile(local.deploymentPath, "utf8")) as Record<
+        string,
+        Record<string, string>
+      >;
+      const outputs = file[local.stackName] ?? {};
+      outputs.LocalAwsEndpointUrl = aws.url;
+      outputs.LocalLambdaEndpointUrl = lambda.url;
+      const path = join(home, "deployment-proxied.json");
+      await writeFile(path, JSON.stringify({ [local.stackName]: outputs }));
+      const proxiedEnv = { ...env, FERRY_DEPLOYMENT: path };
+      const proxiedConn = await connect(loadEnv(proxiedEnv));
+      const close = async () => {
+        proxiedConn.close();
+        await Promise.all([aws.cut(), lambda.cut()]);
+      };
+      closers.push(close);
+      return {
+        env: proxiedEnv,
+        conn: proxiedConn,
+        cut: async () => {
+          await Promise.all([aws.cut(), lambda.cut()]);
+        },
+        restore: async () => {
+          await Promise.all([aws.listen(), lambda.listen()]);
+        },
+        close,
+      };
+    },
+    async close() {
+      for (const close of closers) await close().catch(() => undefined);
+      conn.close();
+      await local.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
