@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { FERRY_VERSION } from "#core/version.ts";
+import { registerCampaignCommands } from "./commands/campaign.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerEndpointCommands } from "./commands/endpoint.ts";
 import { registerFunctionCommands } from "./commands/function.ts";
@@ -28,6 +29,7 @@ registerSubmitCommand(program);
 registerTaskCommands(program);
 registerSessionCommands(program);
 registerStatusCommand(program);
+registerCampaignCommands(program);
 registerDemoCommand(program);
 
 try {

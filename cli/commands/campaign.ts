@@ -1,0 +1,127 @@
+import type { Command } from "commander";
+import type { Connection } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
+import { type CampaignSummary, runIpCampaign } from "../../campaigns/ipopt/run/campaign.ts";
+import {
+  type CampaignOptionsInput,
+  resolveCampaignOptions,
+} from "../../campaigns/ipopt/run/options.ts";
+import { registerCampaignFunctions } from "../../campaigns/ipopt/run/register.ts";
+import { withConnection } from "../connection.ts";
+import { table } from "../output.ts";
+import { progressBar } from "../progress.ts";
+import { resolveEndpointId } from "../resolve.ts";
+import { executorFor } from "../sdk/index.ts";
+
+/**
+ * Run the IP campaign on a deployment: register its functions if needed, steer until
+ * search-size simulations, write the run directory, print a summary.
+ */
+export async function runCampaign(
+  conn: Connection,
+  input: CampaignOptionsInput,
+  say: (line: string) => void,
+): Promise<CampaignSummary> {
+  const options = resolveCampaignOptions(input);
+  const endpoints = {
+    qc: await resolveEndpointId(conn.control, options.qcEndpoint),
+    ml: await resolveEndpointId(conn.control, options.mlEndpoint),
+  };
+  const deps = { s3: conn.aws.s3, bucket: conn.deployment.bucketName, control: conn.control };
+  const registered = await registerCampaignFunctions(deps);
+  if (registered.length > 0) say(`registered ${registered.join(", ")}`);
+  const executor = executorFor(conn, {
+    storePolicies: options.storePolicies,
+    ...(options.psFileDir ? { fileDir: options.psFileDir } : {}),
+  });
+  const bar = progressBar(options.searchSize, "simulations");
+  let shown = 0;
+  try {
+    const summary = await runIpCampaign(executor, endpoints, options, {
+      say: (line) => say(`  ${line}`),
+      onSimulation: (p) => {
+        bar.increment(p.simulated - shown);
+        shown = p.simulated;
+      },
+    });
+    bar.stop();
+    printSummary(summary, say);
+    return summary;
+  } finally {
+    bar.stop();
+    await executor.close({ closeSession: true }).catch(() => undefined);
+  }
+}
+
+function printSummary(s: CampaignSummary, say: (line: string) => void): void {
+  say(
+    `campaign done in ${(s.elapsedMs / 1000).toFixed(1)} s: ${s.simulated} simulated, ${s.failed} failed, ` +
+      `${s.updates} model updates (${s.tasks.train} train, ${s.tasks.infer} infer tasks), ` +
+      `${s.foundAboveThreshold} above the threshold`,
+  );
+  say("best molecules found:");
+  say(
+    table(
+      ["RANK", "SMILES", "IP (eV)"],
+      s.best.slice(0, 5).map((m, i) => [String(i + 1), m.smiles, m.ipEv.toFixed(3)]),
+    ),
+  );
+  say(`run files: ${s.runDir}`);
+}
+
+interface CampaignFlags {
+  qcEndpoint?: string;
+  mlEndpoint?: string;
+  proxystore: boolean;
+  [option: string]: unknown;
+}
+
+export function registerCampaignCommands(program: Command): void {
+  const campaign = program.command("campaign").description("run science campaigns on endpoints");
+  campaign
+    .command("run <campaign>")
+    .description(
+      "run a campaign (ipopt: active-learning search for molecules of high ionization potential)",
+    )
+    .option("--qc-endpoint <endpoint>", "endpoint (UUID or name) for simulations")
+    .option("--ml-endpoint <endpoint>", "endpoint (UUID or name) for training and inference")
+    .option("--num-qc-workers <n>", "simulations kept in flight")
+    .option("--molecules-per-ml-task <n>", "molecules scored by one infer task", "10000")
+    .option("--model-count <n>", "ensemble members (one train task each)", "8")
+    .option(
+      "--training-set <file>",
+      "initial training set ({ molecules: [{ smiles, ip }] }, .json[.gz])",
+    )
+    .option("--search-space <file>", "SMILES, one a line (.smi[.gz])")
+    .option("--search-space-limit <n>", "use the first n molecules of the search space only")
+    .option("--search-size <n>", "simulations to run", "500")
+    .option("--retrain-frequency <n>", "retrain after this many new results", "1")
+    .option("--beta <x>", "UCB exploration weight", "1")
+    .option("--pause-during-update", "submit no simulations while the models update")
+    .option("--learning-rate <x>", "recorded; the GP surrogate fits no learning rate", "0.001")
+    .option("--num-epochs <n>", "recorded; the GP surrogate trains no epochs", "512")
+    .option("--qc-specification <method>", "xtb-adiabatic | xtb-vertical", "xtb-adiabatic")
+    .option("--no-proxystore", "send every argument and result inline")
+    .option("--simulate-ps-backend <backend>", "s3 | file | none", "none")
+    .option("--infer-ps-backend <backend>", "s3 | file | none", "s3")
+    .option("--train-ps-backend <backend>", "s3 | file | none", "s3")
+    .option("--ps-threshold <bytes>", "values larger than this go through the store", "10000")
+    .option("--ps-file-dir <dir>", "shared directory of the file backend")
+    .option("--policy <policy>", "ucb | greedy | random", "ucb")
+    .option("--seed <n>", "seed of the ensemble subsamples and the random policy", "0")
+    .option("--name <name>", "run name (the directory is <out>/<name>-<date>)", "ipopt")
+    .option("--out <dir>", "parent of the run directory", "runs")
+    .action(async (name: string, flags: CampaignFlags) => {
+      if (name !== "ipopt")
+        throw new ConfigError(`unknown campaign ${name}`, { hint: "the one campaign is ipopt" });
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+      await withConnection((conn) => runCampaign(conn, flagsToInput(flags), say));
+    });
+}
+
+/** Commander's flags as the campaign's options (undefined ones take the defaults). */
+function flagsToInput(flags: CampaignFlags): CampaignOptionsInput {
+  const { proxystore, ...rest } = flags;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return { ...defined, proxystore } as CampaignOptionsInput;
+}

@@ -1,0 +1,101 @@
+// The IP campaign through the real path: the suite's deployment, `ferry campaign run ipopt`
+// as a child process, and two real agents running obabel + xtb, train and infer.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EndpointRecord } from "#core/protocol/index.ts";
+import { type AgentProcess, spawnAgent } from "#local/index.ts";
+import { ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+
+const suffix = Math.random().toString(36).slice(2, 8);
+const agents: AgentProcess[] = [];
+const endpoints: Record<"qc" | "ml", string> = { qc: "", ml: "" };
+let outDir: string;
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), "ferry-campaign-"));
+  for (const role of ["qc", "ml"] as const) {
+    const endpoint = await runFerryJson<EndpointRecord>([
+      "endpoint",
+      "register",
+      `campaign-${role}-${suffix}`,
+    ]);
+    endpoints[role] = endpoint.endpointId;
+    agents.push(spawnAgent({ endpointId: endpoint.endpointId, env: ferryEnv() }));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.stop(10_000)));
+  await rm(outDir, { recursive: true, force: true });
+});
+
+const lines = async (dir: string, file: string) =>
+  (await readFile(join(dir, file), "utf8")).split("\n").filter((l) => l.trim() !== "");
+
+describe("ferry campaign run ipopt", () => {
+  it("runs a tiny campaign and writes the run directory", async () => {
+    const searchSize = 6;
+    const run = await runFerry(
+      [
+        "campaign",
+        "run",
+        "ipopt",
+        "--qc-endpoint",
+        endpoints.qc,
+        "--ml-endpoint",
+        endpoints.ml,
+        "--num-qc-workers",
+        "2",
+        "--model-count",
+        "2",
+        "--search-space-limit",
+        "300",
+        "--molecules-per-ml-task",
+        "150",
+        "--search-size",
+        String(searchSize),
+        "--retrain-frequency",
+        "3",
+        "--ps-threshold",
+        "2000",
+        "--name",
+        "e2e",
+        "--out",
+        outDir,
+      ],
+      { timeoutMs: 280_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("best molecules found");
+
+    const [runName] = await readdir(outDir);
+    expect(runName).toMatch(/^e2e-\d{4}-/);
+    const dir = join(outDir, runName ?? "");
+    const params = JSON.parse(await readFile(join(dir, "run_params.json"), "utf8"));
+    expect(params).toMatchObject({ searchSize, modelCount: 2, policy: "ucb" });
+    const environment = JSON.parse(await readFile(join(dir, "environment.json"), "utf8"));
+    expect(environment.node).toBe(process.version);
+
+    const simulations = (await lines(dir, "simulation-results.jsonl")).map((l) => JSON.parse(l));
+    const succeeded = simulations.filter((s) => s.ok);
+    expect(succeeded).toHaveLength(searchSize);
+    for (const s of succeeded) {
+      expect(s.ipEv).toBeGreaterThan(5);
+      expect(s.ipEv).toBeLessThan(20);
+      expect(s.timings.started).toBeGreaterThan(0);
+      expect(s.worker.endpointId).toBe(endpoints.qc);
+    }
+    // The first update (2 models, 300 molecules in 2 chunks each) completes before any
+    // simulation; the one after 3 results may be cut short when the run ends.
+    const training = await lines(dir, "training-results.jsonl");
+    expect(training.length).toBeGreaterThanOrEqual(2);
+    const inference = await lines(dir, "inference-results.jsonl");
+    expect(inference.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.parse(inference[0] ?? "{}").worker.endpointId).toBe(endpoints.ml);
+    expect(await lines(dir, "progress.jsonl")).toHaveLength(simulations.length);
+    const molecules = await lines(dir, "molecules.csv");
+    expect(molecules).toHaveLength(searchSize + 1); // header
+  }, 300_000);
+});
