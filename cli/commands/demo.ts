@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
-import { type AgentProcess, spawnAgent, startLocal } from "#local/index.ts";
+import { type AgentProcess, spawnAgent } from "#local/agent-process.ts";
 import { waitForEndpointsOnline } from "../sdk/index.ts";
 import { runCampaign } from "./campaign.ts";
 
@@ -27,6 +27,8 @@ export function registerDemoCommand(program: Command): void {
         const home = await mkdtemp(join(tmpdir(), "ferry-demo-"));
         const say = (line: string) => process.stdout.write(`${line}\n`);
         say(`ferry demo: starting the local deployment in ${home}`);
+        // Loaded here: it pulls in aws-cdk-lib, which no other command should pay for.
+        const { startLocal } = await import("#local/stack.ts");
         const local = await startLocal({ home });
         const env = { ...process.env, FERRY_HOME: home, FERRY_DEPLOYMENT: local.deploymentPath };
         const conn = await connect(loadEnv(env));

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadEnv } from "#core/config/index.ts";
-import { localDown, localLogPath, localStatus, localUp } from "#local/index.ts";
+// The daemon module only: local/index.ts pulls in aws-cdk-lib, seconds of start-up for every command.
+import { localDown, localLogPath, localStatus, localUp } from "#local/daemon.ts";
 import { emit } from "../output.ts";
 
 export function registerLocalCommands(program: Command): void {
