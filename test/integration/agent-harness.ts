@@ -22,7 +22,7 @@ import {
 import { build } from "esbuild";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import type { AgentDeps, SiteConfig, SiteConfigInput } from "#agent/index.ts";
-import { loadSiteConfig } from "#agent/index.ts";
+import { EndpointAgent, loadSiteConfig } from "#agent/index.ts";
 import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
 import type { ControlClient } from "#core/control/client.ts";
 import { FerryError, NotFoundError, TransientError } from "#core/errors.ts";
@@ -423,4 +423,18 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Start an agent in this process against the harness's queues, with site-config overrides. */
+export async function startInProcessAgent(
+  h: Harness,
+  overrides: Partial<SiteConfigInput> = {},
+): Promise<EndpointAgent> {
+  const agent = new EndpointAgent({
+    endpointId: h.endpointId,
+    config: await h.config(overrides),
+    deps: h.deps(),
+  });
+  await agent.start();
+  return agent;
 }

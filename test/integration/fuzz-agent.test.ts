@@ -1,21 +1,22 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EndpointAgent } from "#agent/index.ts";
+import type { EndpointAgent } from "#agent/index.ts";
 import { TaskMessage } from "#core/protocol/index.ts";
 import { applyMutations, fuzzRuns, mutationsOf, textMutationsOf } from "../helpers/fuzz.ts";
-import { type Harness, queueBodies, startHarness, waitUntil } from "./agent-harness.ts";
+import {
+  type Harness,
+  queueBodies,
+  startHarness,
+  startInProcessAgent,
+  waitUntil,
+} from "./agent-harness.ts";
 
 let h: Harness;
 let agent: EndpointAgent;
 beforeAll(async () => {
   h = await startHarness();
   h.results.start();
-  agent = new EndpointAgent({
-    endpointId: h.endpointId,
-    config: await h.config({ pollWaitSeconds: 1, workers: 4 }),
-    deps: h.deps(),
-  });
-  await agent.start();
+  agent = await startInProcessAgent(h, { pollWaitSeconds: 1, workers: 4 });
 });
 afterAll(async () => {
   await agent?.close();

@@ -1,22 +1,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EndpointAgent } from "#agent/index.ts";
+import type { EndpointAgent } from "#agent/index.ts";
 import { Executor } from "#cli/sdk/index.ts";
 import { RefusedError } from "#core/errors.ts";
-import { type Harness, queueBodies, startHarness } from "./agent-harness.ts";
+import { type Harness, queueBodies, startHarness, startInProcessAgent } from "./agent-harness.ts";
 
 let h: Harness;
 let agent: EndpointAgent;
 beforeAll(async () => {
   h = await startHarness();
   h.results.start();
-  agent = new EndpointAgent({
-    endpointId: h.endpointId,
-    config: await h.config({ pollWaitSeconds: 1 }),
-    deps: h.deps(),
-  });
-  await agent.start();
+  agent = await startInProcessAgent(h, { pollWaitSeconds: 1 });
 });
 afterAll(async () => {
   await agent?.close();
