@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
 import { type AgentProcess, spawnAgent } from "#local/agent-process.ts";
+import { writeReport } from "../../campaigns/ipopt/report/index.ts";
 import { waitForEndpointsOnline } from "../sdk/index.ts";
 import { runCampaign } from "./campaign.ts";
 
@@ -53,7 +54,7 @@ export function registerDemoCommand(program: Command): void {
             `campaign: simulations (obabel + GFN2-xTB) on "cpu", training and inference on "gpu"; ` +
               `${opts.searchSize} simulations over the first ${opts.spaceSize} molecules of the search space`,
           );
-          await runCampaign(
+          const summary = await runCampaign(
             conn,
             {
               qcEndpoint: "cpu",
@@ -69,6 +70,7 @@ export function registerDemoCommand(program: Command): void {
             },
             say,
           );
+          say(`report: ${await writeReport({ runDir: summary.runDir })}`);
         } finally {
           await Promise.all(agents.map((a) => a.stop(10_000)));
           conn.close();

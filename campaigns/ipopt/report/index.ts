@@ -1,0 +1,22 @@
+// The campaign report: one self-contained HTML page from a run directory.
+export { loadRun, type RunData } from "./load.ts";
+export { buildPage, type ReportOptions, writeReport } from "./report.ts";
+export {
+  type CurvePoint,
+  type GanttBar,
+  ganttBars,
+  quantile,
+  runStartMs,
+  STAGES,
+  type Stage,
+  type StageSample,
+  type StageSummary,
+  searchCurve,
+  siteNames,
+  stageSamples,
+  summarizeStages,
+  type TopMolecule,
+  topMolecules,
+  type UtilizationPoint,
+  utilization,
+} from "./series.ts";
