@@ -6,6 +6,7 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { createStores } from "#core/store/index.ts";
@@ -22,14 +23,10 @@ import { SlotPool } from "./slots.ts";
 import { ResultSpool } from "./spool.ts";
 import type { TaskContext } from "./task-context.ts";
 import { handleMessage } from "./task-handler.ts";
+import { RECEIVE_VISIBILITY_SECONDS } from "./visibility.ts";
 
 /** SQS receives at most 10 messages per call. */
 const MAX_RECEIVE_BATCH = 10;
-/**
- * Visibility of a message as received; the task's keeper extends it at once. Short, because a
- * long poll cut by shutdown may still take a message at the server: it must come back soon.
- */
-const RECEIVE_VISIBILITY_SECONDS = 10;
 
 export type AgentState = "idle" | "starting" | "running" | "draining" | "stopped";
 
@@ -111,8 +108,10 @@ export class EndpointAgent {
         killGraceMs: this.#config.killGraceSeconds * 1000,
         logger: this.#log,
       });
+      const batchers = new SqsBatchers({ sqs: this.#deps.sqs, signal });
       const results = new ResultDelivery({
         sqs: this.#deps.sqs,
+        batchers,
         spool: new ResultSpool(join(this.#config.spoolDir, this.endpointId)),
         signal,
         logger: this.#log,
@@ -139,6 +138,7 @@ export class EndpointAgent {
         }),
         pool,
         results,
+        batchers,
         cancellations,
         stores: createStores({
           s3: { client: this.#deps.s3, bucket: this.#deps.bucket },
@@ -230,6 +230,8 @@ export class EndpointAgent {
     this.#cancellations?.stop();
     this.#receiving.abort();
     await this.#pool?.close();
+    // Bounded: each delete tries three times with backoff capped at 2 s.
+    await this.#results?.settled();
     this.#run.abort();
     await this.#results?.stopped();
     this.#state = "stopped";
@@ -256,7 +258,11 @@ export class EndpointAgent {
               this.#config.visibilityTimeoutSeconds,
               RECEIVE_VISIBILITY_SECONDS,
             ),
-            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            MessageSystemAttributeNames: [
+              "ApproximateReceiveCount",
+              "SentTimestamp",
+              "ApproximateFirstReceiveTimestamp",
+            ],
           }),
           { abortSignal: signal },
         );
@@ -277,8 +283,9 @@ export class EndpointAgent {
       }
       if (messages.length === 0) continue;
       // One check for the whole batch, not awaited here: each task waits for it before it
-      // starts, while the poller goes on.
-      const ids = messages.flatMap((m) => peekTaskId(m.Body) ?? []);
+      // starts, while the poller goes on. Messages that reached us fresh are not checked: see
+      // mayHaveBeenCancelled.
+      const ids = messages.filter(mayHaveBeenCancelled).flatMap((m) => peekTaskId(m.Body) ?? []);
       const cancelled = ids.length > 0 ? ctx.cancellations.check(ids) : Promise.resolve(NONE);
       for (const message of messages) this.#dispatch(ctx, message, cancelled);
     }
@@ -327,6 +334,24 @@ export class EndpointAgent {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * A message received for the first time less than this long after it was sent skips the
+ * check before it starts: that check is a control-plane round trip, a third of a short task's
+ * latency, and the client had next to no time to cancel. Such a task is still checked while it
+ * runs (every cancelPollIntervalSeconds) and stopped if it was cancelled.
+ */
+const FRESH_MESSAGE_MS = 1_000;
+
+/** Whether a cancel may have come before this message was received (it waited, or came back). */
+export function mayHaveBeenCancelled(message: Message): boolean {
+  const a = message.Attributes ?? {};
+  const receives = Number(a.ApproximateReceiveCount ?? "1");
+  // Both stamps are the queue service's clock: no skew with the client or this host.
+  const waitedMs = Number(a.ApproximateFirstReceiveTimestamp) - Number(a.SentTimestamp);
+  if (receives > 1 || !Number.isFinite(waitedMs)) return true;
+  return waitedMs >= FRESH_MESSAGE_MS;
+}
 
 /** The task id of a message body, if it has one; full validation comes in the handler. */
 function peekTaskId(body: string | undefined): string | undefined {

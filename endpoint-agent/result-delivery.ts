@@ -1,4 +1,5 @@
-import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
 import type { Logger } from "#core/logger.ts";
 import { ResultMessage } from "#core/protocol/index.ts";
 import { MAX_MESSAGE_BYTES } from "#core/store/index.ts";
@@ -22,6 +23,8 @@ export interface ResultDeliveryOptions {
   spool: ResultSpool;
   signal: AbortSignal;
   logger: Logger;
+  /** Shared with the agent's other SQS calls. @default batchers of its own */
+  batchers?: SqsBatchers;
   /** Tries before a result is spooled. @default 3 */
   sendAttempts?: number;
 }
@@ -30,14 +33,24 @@ export interface ResultDeliveryOptions {
  * At-least-once delivery: the result is sent, and only then the task message deleted. A result
  * that cannot be sent goes to the disk spool and is re-sent in the background (exponential
  * backoff with jitter), then its task message is deleted.
+ *
+ * Sends and deletes go through batch calls (what many slots deliver at once shares a request),
+ * and `deliver` returns once the result is out: the delete follows in the background, so the
+ * slot is free a round trip sooner. A crash before the delete only re-delivers the task, whose
+ * duplicate result the client drops.
  */
 export class ResultDelivery {
   readonly #o: ResultDeliveryOptions;
+  readonly #batchers: SqsBatchers;
+  /** Deletes still going on after their results were sent. */
+  readonly #deleting = new Set<Promise<void>>();
   #wake: (() => void) | undefined;
   #flusher: Promise<void> | undefined;
 
   constructor(options: ResultDeliveryOptions) {
     this.#o = options;
+    this.#batchers =
+      options.batchers ?? new SqsBatchers({ sqs: options.sqs, signal: options.signal });
   }
 
   async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
@@ -47,7 +60,8 @@ export class ResultDelivery {
     for (let attempt = 0; attempt < attempts; attempt++) {
       try {
         await this.#send(d);
-        await this.#deleteTask(d, log);
+        const deleting = this.#deleteTask(d, log).finally(() => this.#deleting.delete(deleting));
+        this.#deleting.add(deleting);
         return "sent";
       } catch (err) {
         if (isPermanent(err)) {
@@ -70,6 +84,11 @@ export class ResultDelivery {
   /** Start re-sending spooled results (also those left by an earlier run). */
   startFlusher(): void {
     this.#flusher ??= this.#flushLoop();
+  }
+
+  /** Wait for the deletes that follow sent results (before the run's signal aborts them). */
+  async settled(): Promise<void> {
+    while (this.#deleting.size > 0) await Promise.allSettled([...this.#deleting]);
   }
 
   /** Resolves when the flusher has stopped (after the run signal aborted). */
@@ -124,19 +143,13 @@ export class ResultDelivery {
 
   async #send(d: Delivery | SpoolEntry): Promise<void> {
     const result = { ...d.result, timings: { ...d.result.timings, resultSent: Date.now() } };
-    await this.#o.sqs.send(
-      new SendMessageCommand({ QueueUrl: d.replyTo, MessageBody: JSON.stringify(result) }),
-      { abortSignal: this.#o.signal },
-    );
+    await this.#batchers.send(d.replyTo, JSON.stringify(result));
   }
 
   async #deleteTask(d: Delivery | SpoolEntry, log: Logger): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.#o.sqs.send(
-          new DeleteMessageCommand({ QueueUrl: d.taskQueueUrl, ReceiptHandle: d.receiptHandle }),
-          { abortSignal: this.#o.signal },
-        );
+        await this.#batchers.delete(d.taskQueueUrl, d.receiptHandle);
         return;
       } catch (err) {
         if (isPermanent(err) || this.#o.signal.aborted) {

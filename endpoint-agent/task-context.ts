@@ -1,4 +1,5 @@
 import type { Message } from "@aws-sdk/client-sqs";
+import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
 import type { Logger } from "#core/logger.ts";
 import type { Stores } from "#core/store/index.ts";
 import type { CancellationWatcher } from "./cancellation.ts";
@@ -18,6 +19,8 @@ export interface TaskContext {
   functions: FunctionCache;
   pool: NodeWorkerPool;
   results: ResultDelivery;
+  /** Batched SQS calls (visibility extensions, result sends, deletes) shared by all tasks. */
+  batchers: SqsBatchers;
   cancellations: CancellationWatcher;
   /** Proxy store backends for arguments and results by reference. */
   stores: Stores;

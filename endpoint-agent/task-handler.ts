@@ -46,7 +46,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   const reply = (error: TaskError) =>
     buildResult(task, attempt, timings, worker, job.slot, notRun(error));
   const keeper = new VisibilityKeeper({
-    sqs: ctx.deps.sqs,
+    batchers: ctx.batchers,
     queueUrl: ctx.taskQueueUrl,
     receiptHandle,
     visibilityTimeoutSeconds: ctx.config.visibilityTimeoutSeconds,

@@ -1,8 +1,16 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
 import type { Logger } from "#core/logger.ts";
 
+/**
+ * Visibility of a message as received. Short, because a long poll cut by shutdown may still
+ * take a message at the server: it must come back soon.
+ */
+export const RECEIVE_VISIBILITY_SECONDS = 10;
+
 export interface VisibilityKeeperOptions {
-  sqs: SQSClient;
+  /** Extensions of many tasks share ChangeMessageVisibilityBatch calls. */
+  batchers: SqsBatchers;
   queueUrl: string;
   receiptHandle: string;
   visibilityTimeoutSeconds: number;
@@ -24,7 +32,10 @@ export class VisibilityKeeper {
     this.#o = options;
   }
 
-  /** Extend at once (messages are received with a short visibility), then every third. */
+  /**
+   * Extend at once (messages are received with a short visibility: a task must not come back
+   * if the network goes while it runs), then every third of the timeout.
+   */
   start(): void {
     const periodMs = Math.max(500, (this.#o.visibilityTimeoutSeconds * 1000) / 3);
     const tick = () => {
@@ -46,13 +57,10 @@ export class VisibilityKeeper {
 
   async #extend(): Promise<void> {
     try {
-      await this.#o.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.#o.queueUrl,
-          ReceiptHandle: this.#o.receiptHandle,
-          VisibilityTimeout: this.#o.visibilityTimeoutSeconds,
-        }),
-        { abortSignal: this.#o.signal },
+      await this.#o.batchers.changeVisibility(
+        this.#o.queueUrl,
+        this.#o.receiptHandle,
+        this.#o.visibilityTimeoutSeconds,
       );
       this.#o.logger.debug("task visibility extended");
     } catch (err) {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { mayHaveBeenCancelled } from "#agent/agent.ts";
 import { CancellationWatcher } from "#agent/cancellation.ts";
 import type { ControlClient } from "#core/control/client.ts";
 import { TransientError } from "#core/errors.ts";
@@ -74,5 +75,27 @@ describe("CancellationWatcher", () => {
     const before = calls.length;
     await new Promise((r) => setTimeout(r, 200));
     expect(calls.length).toBe(before);
+  });
+});
+
+describe("which received tasks are checked before they start", () => {
+  const message = (attributes: Record<string, string>) => ({ Attributes: attributes });
+  it("skips a message received for the first time within a second of its sending", () => {
+    const sent = 1_700_000_000_000;
+    const fresh = {
+      SentTimestamp: String(sent),
+      ApproximateFirstReceiveTimestamp: String(sent + 40),
+    };
+    expect(mayHaveBeenCancelled(message({ ...fresh, ApproximateReceiveCount: "1" }))).toBe(false);
+    // It waited in the queue: a client had time to cancel it.
+    expect(
+      mayHaveBeenCancelled(
+        message({ ...fresh, ApproximateFirstReceiveTimestamp: String(sent + 1_500) }),
+      ),
+    ).toBe(true);
+    // It came back (an agent died or released it): always checked.
+    expect(mayHaveBeenCancelled(message({ ...fresh, ApproximateReceiveCount: "2" }))).toBe(true);
+    // Without the timestamps nothing is known: checked.
+    expect(mayHaveBeenCancelled(message({ ApproximateReceiveCount: "1" }))).toBe(true);
   });
 });
