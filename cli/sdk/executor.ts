@@ -345,9 +345,10 @@ export class Executor {
         continue;
       }
       const fresh = messages.map((m) => this.#parse(m.Body ?? "")).filter((r) => r !== undefined);
-      // Journal before deleting: a crash in between re-delivers, never loses.
-      await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
+      // Callers hear first (a disk write is most of the client's share of a short task's round
+      // trip); the journal still comes before the delete: a crash in between re-delivers.
       for (const r of fresh) this.#settle(r);
+      await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
       const entries = messages
         .filter((m) => m.ReceiptHandle)
         .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));

@@ -7,7 +7,8 @@ export const StoreRef = z.object({
   location: z.string().min(1),
   size: z.number().int().nonnegative(),
   sha256: Sha256,
-  codec: z.enum(["json", "msgpack"]),
+  /** json and msgpack encode a value; bytes: the object is the value (a lone Uint8Array). */
+  codec: z.enum(["json", "msgpack", "bytes"]),
 });
 export type StoreRef = z.infer<typeof StoreRef>;
 

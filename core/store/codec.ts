@@ -63,13 +63,29 @@ function walk(value: unknown, path: string, ancestors: Set<object>): string | un
   }
 }
 
-/** `json` for plain JSON values, `msgpack` for anything JSON would mangle. */
-export function chooseCodec(value: unknown): Codec {
-  return describeNonJson(value) === undefined ? "json" : "msgpack";
+/**
+ * A lone Uint8Array (or Buffer): stored as its own bytes, with no encoding pass. Raw bytes are
+ * the common large value (file contents, images, HDF5 blobs), and each copy of many MB costs.
+ */
+export function isRawBytes(value: unknown): value is Uint8Array {
+  return (
+    value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))
+  );
 }
 
+/** `json` for plain JSON values, `bytes` for a lone Uint8Array, `msgpack` for the rest. */
+export function chooseCodec(value: unknown): Codec {
+  if (describeNonJson(value) === undefined) return "json";
+  return isRawBytes(value) ? "bytes" : "msgpack";
+}
+
+/** The value's bytes; for `bytes` the value itself, not a copy: do not change it meanwhile. */
 export function encodeValue(value: unknown, codec: Codec): Uint8Array {
   try {
+    if (codec === "bytes") {
+      if (!isRawBytes(value)) throw new TypeError(`the bytes codec takes a Uint8Array`);
+      return value;
+    }
     if (codec === "msgpack") return packr.pack(value);
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`JSON cannot encode ${typeof value}`);
@@ -83,6 +99,7 @@ export function encodeValue(value: unknown, codec: Codec): Uint8Array {
 
 export function decodeValue(bytes: Uint8Array, codec: Codec): unknown {
   try {
+    if (codec === "bytes") return bytes;
     if (codec === "msgpack") return packr.unpack(bytes);
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString());
   } catch (cause) {

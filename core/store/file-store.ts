@@ -7,9 +7,7 @@ import type { StoreRef } from "../protocol/payload.ts";
 import { resolveInside } from "./file-paths.ts";
 import { newLocation } from "./keys.ts";
 import { assertBackend, type ObjectStore, type PutOptions } from "./store.ts";
-import { checkStoredSize, readVerified, sha256Hex } from "./verify.ts";
-
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+import { checkStoredSize, sha256Hex, verifySha256 } from "./verify.ts";
 
 export interface FileStoreOptions {
   /**
@@ -84,7 +82,7 @@ export function createFileStore(options: FileStoreOptions): FileStore {
         const stat = await handle.stat();
         if (!stat.isFile()) throw new RefusedError(`${where(ref)} is not a regular file`);
         checkStoredSize(stat.size, ref, where(ref));
-        return await readVerified(chunksOf(handle), ref, where(ref));
+        return await readWhole(handle, ref, where(ref));
       } finally {
         await handle.close();
       }
@@ -102,14 +100,25 @@ export function createFileStore(options: FileStoreOptions): FileStore {
   };
 }
 
-async function* chunksOf(handle: FileHandle): AsyncGenerator<Uint8Array> {
-  // One buffer reused: readVerified copies each chunk before asking for the next.
-  const buffer = new Uint8Array(READ_CHUNK_BYTES);
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
-    if (bytesRead === 0) return;
-    yield buffer.subarray(0, bytesRead);
+/**
+ * Read the object straight into one buffer of its size and verify it: no chunk buffer and no
+ * copy (each copy of a large object costs as much as the read itself).
+ */
+async function readWhole(handle: FileHandle, ref: StoreRef, where: string): Promise<Uint8Array> {
+  // Unsafe (not zeroed) is fine: every byte is overwritten or the read fails below.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(ref.size).buffer, 0, ref.size);
+  let offset = 0;
+  while (offset < ref.size) {
+    const { bytesRead } = await handle.read(out, offset, ref.size - offset, offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
   }
+  // A file that shrank or grew since stat is caught here or by the hash.
+  checkStoredSize(offset, ref, where);
+  const extra = await handle.read(new Uint8Array(1), 0, 1, offset);
+  if (extra.bytesRead > 0) checkStoredSize(offset + 1, ref, where);
+  verifySha256(out, ref, where);
+  return out;
 }
 
 function openError(error: unknown, ref: StoreRef, where: string): unknown {

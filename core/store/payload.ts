@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ConfigError, RefusedError } from "../errors.ts";
 import type { Payload, StoreRef } from "../protocol/payload.ts";
-import { decodeValue, describeNonJson, encodeValue } from "./codec.ts";
+import { chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
 import { isTemporaryLocation } from "./keys.ts";
 import { MAX_INLINE_BYTES, tooLargeError } from "./message-size.ts";
 import { policyFor, type StorePolicies, type StorePolicy } from "./policy.ts";
@@ -54,8 +54,8 @@ export async function encodePayload(
   const started = performance.now();
   // A function that returns nothing yields null, as any JSON API would, not a stored object.
   const plain = value === undefined ? null : value;
-  const nonJson = describeNonJson(plain);
-  const codec = nonJson === undefined ? "json" : "msgpack";
+  const codec = chooseCodec(plain);
+  const nonJson = codec === "json" ? undefined : describeNonJson(plain);
   const bytes = encodeValue(plain, codec);
   let serializeMs = performance.now() - started;
 

@@ -22,6 +22,7 @@ const MAX_PART_BYTES = 8 * MIB;
 const CONTENT_TYPES: Record<Codec, string> = {
   json: "application/json",
   msgpack: "application/vnd.msgpack",
+  bytes: "application/octet-stream",
 };
 
 export interface S3StoreOptions {

@@ -44,12 +44,20 @@ export async function readVerified(
     offset += chunk.byteLength;
   }
   checkStoredSize(offset, ref, where);
-  const actual = hash.digest("hex");
+  checkSha256(hash.digest("hex"), ref, where);
+  return out;
+}
+
+/** Refuse bytes whose sha256 differs from the reference's. */
+export function verifySha256(bytes: Uint8Array, ref: StoreRef, where: string): void {
+  checkSha256(sha256Hex(bytes), ref, where);
+}
+
+function checkSha256(actual: string, ref: StoreRef, where: string): void {
   if (actual !== ref.sha256) {
     throw new IntegrityError(`${where} has sha256 ${actual} but its reference says ${ref.sha256}`, {
       hint: CORRUPTED_HINT,
       context: { location: ref.location },
     });
   }
-  return out;
 }

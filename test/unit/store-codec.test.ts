@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +42,31 @@ afterAll(async () => {
 const jsonOfSize = (bytes: number) => "x".repeat(bytes - 2);
 
 describe("codecs", () => {
+  it("stores a lone Uint8Array or Buffer as its own bytes (codec bytes), other typed arrays as msgpack", async () => {
+    const raw = Uint8Array.from({ length: 5_000 }, (_, i) => (i * 31) % 256);
+    expect(chooseCodec(raw)).toBe("bytes");
+    expect(chooseCodec(Buffer.from(raw))).toBe("bytes");
+    expect(chooseCodec(new Float32Array(3))).toBe("msgpack");
+    expect(chooseCodec({ raw })).toBe("msgpack");
+    // No encoding pass: the very same bytes, not a copy.
+    expect(encodeValue(raw, "bytes")).toBe(raw);
+    expect(() => encodeValue([1, 2], "bytes")).toThrow(/Uint8Array/);
+
+    const { payload } = await encodePayload(raw, {
+      topic: "train",
+      policies,
+      stores: { file: store },
+    });
+    if (!("ref" in payload)) throw new Error("expected a reference");
+    expect(payload.ref.codec).toBe("bytes");
+    expect(payload.ref.size).toBe(raw.byteLength);
+    // The stored object is exactly the bytes, readable by any program.
+    expect(new Uint8Array(await readFile(join(dir, payload.ref.location)))).toEqual(raw);
+    const back = await decodePayload(payload, { file: store });
+    expect(back).toBeInstanceOf(Uint8Array);
+    expect(back).toEqual(raw);
+  });
+
   it("round-trips Float32Array and Float64Array through msgpack as typed arrays", () => {
     const f32 = Float32Array.from({ length: 10_000 }, (_, i) => i / 7);
     const f64 = Float64Array.from({ length: 10_000 }, (_, i) => Math.sin(i));
