@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Connection } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
+import { writeReport } from "../../campaigns/ipopt/report/index.ts";
 import { type CampaignSummary, runIpCampaign } from "../../campaigns/ipopt/run/campaign.ts";
 import {
   type CampaignOptionsInput,
@@ -28,7 +29,7 @@ export async function runCampaign(
     ml: await resolveEndpointId(conn.control, options.mlEndpoint),
   };
   const deps = { s3: conn.aws.s3, bucket: conn.deployment.bucketName, control: conn.control };
-  const registered = await registerCampaignFunctions(deps);
+  const registered = await registerCampaignFunctions(deps, options);
   if (registered.length > 0) say(`registered ${registered.join(", ")}`);
   const executor = executorFor(conn, {
     storePolicies: options.storePolicies,
@@ -98,8 +99,10 @@ export function registerCampaignCommands(program: Command): void {
     .option("--retrain-frequency <n>", "retrain after this many new results", "1")
     .option("--beta <x>", "UCB exploration weight", "1")
     .option("--pause-during-update", "submit no simulations while the models update")
-    .option("--learning-rate <x>", "recorded; the GP surrogate fits no learning rate", "0.001")
-    .option("--num-epochs <n>", "recorded; the GP surrogate trains no epochs", "512")
+    .option("--ml-backend <backend>", "surrogate: gp (Node) | mpnn (PyTorch shell functions)", "gp")
+    .option("--ml-python <path>", "python with PyTorch on the ML endpoint (mpnn)", "python3")
+    .option("--learning-rate <x>", "MPNN learning rate (recorded only for the GP)", "0.001")
+    .option("--num-epochs <n>", "MPNN training epochs (recorded only for the GP)", "512")
     .option("--qc-specification <method>", "xtb-adiabatic | xtb-vertical", "xtb-adiabatic")
     .option("--no-proxystore", "send every argument and result inline")
     .option("--simulate-ps-backend <backend>", "s3 | file | none", "none")
@@ -116,6 +119,21 @@ export function registerCampaignCommands(program: Command): void {
         throw new ConfigError(`unknown campaign ${name}`, { hint: "the one campaign is ipopt" });
       const say = (line: string) => process.stdout.write(`${line}\n`);
       await withConnection((conn) => runCampaign(conn, flagsToInput(flags), say));
+    });
+  campaign
+    .command("report <runDir>")
+    .description(
+      "write one self-contained HTML report of a campaign run (search curves, timeline, overheads)",
+    )
+    .option("--out <file>", "where to write the report (default <runDir>/report.html)")
+    .option("--random <runDir>", "a random-selection run, drawn beside this one's search curves")
+    .action(async (runDir: string, flags: { out?: string; random?: string }) => {
+      const out = await writeReport({
+        runDir,
+        ...(flags.out ? { out: flags.out } : {}),
+        ...(flags.random ? { randomDir: flags.random } : {}),
+      });
+      process.stdout.write(`report: ${out}\n`);
     });
 }
 

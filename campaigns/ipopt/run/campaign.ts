@@ -4,12 +4,13 @@ import { readOracle, readSmilesFile } from "../data/index.ts";
 import { createRandom, shuffled } from "../data/random.ts";
 import type { InferResult, SimulateResult } from "../functions/index.ts";
 import type { TrainingRecord } from "../model/index.ts";
+import { createMlBackend } from "../mpnn/index.ts";
 import { dispatchResults, Flag, ResourceSlots } from "../steering/index.ts";
 import type { CampaignOptions } from "./options.ts";
 import { combine, type ModelScores, rank } from "./ranking.ts";
 import { environmentInfo, RunRecords } from "./records.ts";
 
-/** Names the three functions are registered under. */
+/** Names the Node functions are registered under (train and infer: the GP backend's). */
 export const FUNCTION_NAMES = {
   simulate: "ipopt-simulate",
   train: "ipopt-train",
@@ -66,6 +67,14 @@ export async function runIpCampaign(
   }));
   const searched = new Set(db.map((m) => m.smiles));
   say(`search space ${space.length} molecules, training set ${db.length}`);
+  // The surrogate's train/infer functions and their arguments (--ml-backend gp | mpnn).
+  const ml = await createMlBackend({
+    backend: options.mlBackend,
+    gpFunctions: FUNCTION_NAMES,
+    numEpochs: options.numEpochs,
+    learningRate: options.learningRate,
+    seed: options.seed,
+  });
 
   const stop = new AbortController();
   const slots = new ResourceSlots({ simulate: options.numQcWorkers });
@@ -118,12 +127,12 @@ export async function runIpCampaign(
       `update ${round}: training ${options.modelCount} models on ${trainingSet.length} molecules`,
     );
     const specs = Array.from({ length: options.modelCount }, (_, model) => ({
-      function: FUNCTION_NAMES.train,
+      function: ml.functions.train,
       // Each task fits one member on its own 80 % subsample: the ensemble's spread.
-      args: {
-        trainingSet: memberSubset(trainingSet, options.modelCount, options.seed, round, model),
-        options: { members: 1 },
-      },
+      args: ml.trainArgs(
+        memberSubset(trainingSet, options.modelCount, options.seed, round, model),
+        model,
+      ),
       endpointId: endpoints.ml,
       topic: "train",
     }));
@@ -155,8 +164,13 @@ export async function runIpCampaign(
     inFlight--;
     const smiles = submittedSmiles.get(result.taskId) ?? "";
     let ip: number | undefined;
-    if (result.ok) ip = ((await executor.value(result)) as SimulateResult).ip;
-    await records.appendTask(result, { smiles, ipEv: ip ?? null });
+    let valueFetchMs: number | undefined; // client-side data access, for the report's overheads
+    if (result.ok) {
+      const fetchStarted = performance.now();
+      ip = ((await executor.value(result)) as SimulateResult).ip;
+      valueFetchMs = performance.now() - fetchStarted;
+    }
+    await records.appendTask(result, { smiles, ipEv: ip ?? null, valueFetchMs });
     if (ip === undefined || !Number.isFinite(ip)) {
       failed++;
       say(
@@ -179,14 +193,17 @@ export async function runIpCampaign(
 
   async function onTrain(result: ResultMessage): Promise<void> {
     const model = trainTasks.get(result.taskId) ?? -1;
-    await records.appendTask(result, { model, round: updates });
+    // Fetched before the record is written so that the line carries the fetch time.
+    const fetchStarted = performance.now();
+    const json = result.ok && update ? await executor.value(result) : undefined;
+    const valueFetchMs = json === undefined ? undefined : performance.now() - fetchStarted;
+    await records.appendTask(result, { model, round: updates, valueFetchMs });
     if (!update) return;
     update.trainLeft--;
     if (result.ok) {
-      const json = await executor.value(result);
-      const specs = chunks.map((chunk) => ({
-        function: FUNCTION_NAMES.infer,
-        args: { model: json, smiles: chunk.map((i) => space[i] ?? "") },
+      const specs = chunks.map((chunk, index) => ({
+        function: ml.functions.infer,
+        args: ml.inferArgs(json, index, () => chunk.map((i) => space[i] ?? "")),
         endpointId: endpoints.ml,
         topic: "infer",
       }));
@@ -204,12 +221,15 @@ export async function runIpCampaign(
 
   async function onInfer(result: ResultMessage): Promise<void> {
     const where = inferTasks.get(result.taskId);
-    await records.appendTask(result, { ...where, round: updates });
+    const scores = where ? update?.scores[where.model] : undefined;
+    const fetchStarted = performance.now();
+    const value = result.ok && scores ? ((await executor.value(result)) as InferResult) : undefined;
+    const valueFetchMs = value === undefined ? undefined : performance.now() - fetchStarted;
+    await records.appendTask(result, { ...where, round: updates, valueFetchMs });
     if (!update || !where) return;
     update.inferLeft--;
-    const scores = update.scores[where.model];
-    if (result.ok && scores) {
-      const { mean, std } = (await executor.value(result)) as InferResult;
+    if (value && scores) {
+      const { mean, std } = value;
       (chunks[where.chunk] ?? []).forEach((i, k) => {
         scores.mean[i] = mean[k] ?? Number.NaN;
         scores.std[i] = std[k] ?? 0;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "#core/errors.ts";
 import { resolveStorePolicy, type StorePolicies } from "#core/store/index.ts";
 import { SEARCH_SPACE_PATH, TRAINING_SET_PATH } from "../data/files.ts";
+import { ML_BACKENDS } from "../mpnn/backend.ts";
 
 export const TOPICS = ["simulate", "train", "infer"] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -24,8 +25,17 @@ const OptionsSchema = z
     retrainFrequency: Count.default(1),
     beta: z.coerce.number().nonnegative().default(1),
     pauseDuringUpdate: z.boolean().default(false),
-    /** The GP surrogate has no learning rate or epochs; kept in run_params as the seed's. */
+    /**
+     * The surrogate: "gp" (Tanimoto GP, Node functions) or "mpnn" (PyTorch message passing,
+     * shell functions run by --ml-python on the ML endpoint).
+     * @default "gp"
+     */
+    mlBackend: z.enum(ML_BACKENDS).default("gp"),
+    /** Python with PyTorch on the ML endpoint's host (mpnn backend). @default "python3" */
+    mlPython: z.string().min(1).default("python3"),
+    /** MPNN Adam learning rate (the GP fits none; then only recorded). @default 1e-3 */
     learningRate: z.coerce.number().positive().default(1e-3),
+    /** MPNN training epochs (the GP trains none; then only recorded). @default 512 */
     numEpochs: Count.default(512),
     qcSpecification: z.enum(["xtb-adiabatic", "xtb-vertical"]).default("xtb-adiabatic"),
     proxystore: z.boolean().default(true),
