@@ -1,10 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "#core/logger.ts";
+import type { TaskError } from "#core/protocol/index.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
-import { type RunReply, WorkerMessage } from "./worker-ipc.ts";
+import { type RunReply, type RunRequest, WorkerMessage } from "./worker-ipc.ts";
 
 const WORKER_SCRIPT = fileURLToPath(new URL("./node-worker.ts", import.meta.url));
 /** A worker that does not say it is ready by then is broken. */
@@ -65,19 +66,16 @@ export class NodeWorkerPool {
     switch (ending.how) {
       case "reply": {
         this.#putIdle(worker);
-        if (ending.reply.ok) return { kind: "ok", value: ending.reply.value, ...base, ...tails() };
-        const e = ending.reply.error;
-        return {
-          kind: "failed",
-          error: {
-            type: "FunctionError",
-            message: `${e.name}: ${e.message}`,
-            retriable: false,
-            ...(e.stack ? { stack: e.stack } : {}),
-          },
-          ...base,
-          ...tails(),
-        };
+        const reply = ending.reply;
+        if (reply.ok) {
+          // The worker read its arguments itself: its work started once it had them.
+          const read = reply.inputsResolved;
+          const timing =
+            read === undefined ? base : { ...base, started: read, inputsResolved: read };
+          const encoded = reply.encoded ? { encoded: reply.encoded } : {};
+          return { kind: "ok", value: reply.value, ...encoded, ...timing, ...tails() };
+        }
+        return { kind: "failed", error: workerError(reply), ...base, ...tails() };
       }
       case "exit":
         log.warn({ exit: ending.exit }, "node worker died while running a task");
@@ -156,16 +154,21 @@ export class NodeWorkerPool {
       void worker.exit.then((exit) => finish({ how: "exit", exit }));
       if (task.release.aborted) return onRelease();
       if (task.cancel.aborted) return onCancel();
-      worker.child.send(
-        { type: "run", taskId: task.taskId, bundlePath, args: task.args },
-        (err) => {
-          if (err)
-            finish({
-              how: "protocol",
-              detail: `cannot send the task to its worker: ${err.message}`,
-            });
-        },
-      );
+      const request: RunRequest = {
+        type: "run",
+        taskId: task.taskId,
+        bundlePath,
+        args: task.argsRef ? null : task.args,
+        ...(task.argsRef ? { argsRef: task.argsRef } : {}),
+        ...(task.resultSpec ? { result: task.resultSpec } : {}),
+      };
+      worker.child.send(request, (err) => {
+        if (err)
+          finish({
+            how: "protocol",
+            detail: `cannot send the task to its worker: ${err.message}`,
+          });
+      });
     });
   }
 
@@ -231,4 +234,15 @@ export class NodeWorkerPool {
     });
     return worker;
   }
+}
+
+/** A worker's failure as the task's error: the function's own, or reading or storing data. */
+function workerError(reply: Extract<RunReply, { ok: false }>): TaskError {
+  const e = reply.error;
+  const stack = e.stack ? { stack: e.stack } : {};
+  if (reply.stage === "args")
+    return { type: "InputError", message: `arguments: ${e.message}`, retriable: false };
+  if (reply.stage === "result")
+    return { type: "Internal", message: `result: ${e.message}`, retriable: false };
+  return { type: "FunctionError", message: `${e.name}: ${e.message}`, retriable: false, ...stack };
 }

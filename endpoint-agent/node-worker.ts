@@ -4,7 +4,8 @@
  * Lambda) and calls its default export, or its `handler` export, with the task's args.
  */
 import { pathToFileURL } from "node:url";
-import { ParentMessage, type RunReply, type WorkerMessage } from "./worker-ipc.ts";
+import { encodeResultHere, readArgs } from "./worker-data.ts";
+import { ParentMessage, type RunReply, type RunRequest, type WorkerMessage } from "./worker-ipc.ts";
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -21,14 +22,52 @@ async function run(bundlePath: string, args: unknown): Promise<unknown> {
   return value === undefined ? null : value;
 }
 
-function failure(taskId: string, error: unknown): RunReply {
+function failure(
+  taskId: string,
+  error: unknown,
+  stage: "args" | "function" | "result" = "function",
+): RunReply {
   const e = error instanceof Error ? error : new Error(String(error));
+  const oneLine =
+    stage !== "function" && typeof (e as { toOneLine?: unknown }).toOneLine === "function"
+      ? (e as unknown as { toOneLine(): string }).toOneLine()
+      : e.message;
   return {
     type: "done",
     taskId,
     ok: false,
-    error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+    error: { name: e.name, message: oneLine, ...(e.stack ? { stack: e.stack } : {}) },
+    stage,
   };
+}
+
+/** Read the arguments, run the function, store the result as the request says. */
+async function serve(req: RunRequest): Promise<RunReply> {
+  const { taskId } = req;
+  let args: unknown = req.args;
+  let inputsResolved: number | undefined;
+  if (req.argsRef) {
+    try {
+      args = await readArgs(req.argsRef);
+      inputsResolved = Date.now();
+    } catch (error) {
+      return failure(taskId, error, "args");
+    }
+  }
+  let value: unknown;
+  try {
+    value = await run(req.bundlePath, args);
+  } catch (error) {
+    return failure(taskId, error);
+  }
+  const resolved = inputsResolved === undefined ? {} : { inputsResolved };
+  if (!req.result) return { type: "done", taskId, ok: true, value, ...resolved };
+  try {
+    const encoded = await encodeResultHere(value, req.result);
+    return { type: "done", taskId, ok: true, value: null, encoded, ...resolved };
+  } catch (error) {
+    return failure(taskId, error, "result");
+  }
 }
 
 process.on("message", async (raw: unknown) => {
@@ -37,13 +76,8 @@ process.on("message", async (raw: unknown) => {
     process.stderr.write("ferry worker: ignoring a malformed message from the agent\n");
     return;
   }
-  const { taskId, bundlePath, args } = parsed.data;
-  let reply: RunReply;
-  try {
-    reply = { type: "done", taskId, ok: true, value: await run(bundlePath, args) };
-  } catch (error) {
-    reply = failure(taskId, error);
-  }
+  const { taskId } = parsed.data;
+  const reply = await serve(parsed.data);
   try {
     send(reply);
   } catch (error) {

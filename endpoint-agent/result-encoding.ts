@@ -20,6 +20,13 @@ export const AGENT_DEFAULT_POLICY: StorePolicy = {
   thresholdBytes: MAX_INLINE_BYTES,
 };
 
+/** The site's policy for a topic's results: the topic's own, else "*", else the default. */
+export function resultPolicyFor(policies: StorePolicies, topic: string): StorePolicy {
+  // Own keys only: a topic named "constructor" must not find Object.prototype's member.
+  const own = (key: string) => (Object.hasOwn(policies, key) ? policies[key] : undefined);
+  return own(topic) ?? own("*") ?? AGENT_DEFAULT_POLICY;
+}
+
 /** Puts of a result tried before the task is reported failed. */
 const STORE_ATTEMPTS = 3;
 
@@ -36,27 +43,37 @@ export async function encodeResult(
   topic: string,
   options: { policies: StorePolicies; stores: Stores; signal: AbortSignal; logger: Logger },
 ): Promise<EncodedResult> {
-  // Own keys only: a topic named "constructor" must not find Object.prototype's member.
-  const own = (key: string) =>
-    Object.hasOwn(options.policies, key) ? options.policies[key] : undefined;
-  const policy = own(topic) ?? own("*") ?? AGENT_DEFAULT_POLICY;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
-    try {
+  const policy = resultPolicyFor(options.policies, topic);
+  return storeWithRetries(
+    async () => {
       const encoded = await encodePayload(value, {
         topic,
         policies: { [topic]: policy },
         stores: options.stores,
         temporary: true,
       });
-      return {
-        ok: true,
-        payload: encoded.payload,
-        serializeMs: encoded.serializeMs,
-        storeMs: encoded.storeMs,
-      };
+      const { payload, serializeMs, storeMs } = encoded;
+      return { ok: true, payload, serializeMs, storeMs };
+    },
+    policy.backend,
+    options,
+  );
+}
+
+/**
+ * Try to store a result up to STORE_ATTEMPTS times with backoff. Policy and encoding errors
+ * (non-retriable FerryErrors) are final at once; a failed upload may pass on a later try.
+ */
+export async function storeWithRetries(
+  attempt: () => Promise<EncodedResult>,
+  backend: string,
+  options: { signal: AbortSignal; logger: Logger },
+): Promise<EncodedResult> {
+  let lastError: unknown;
+  for (let i = 0; i < STORE_ATTEMPTS; i++) {
+    try {
+      return await attempt();
     } catch (error) {
-      // Policy and encoding errors are final; a failed upload may pass.
       if (error instanceof FerryError && !error.retriable) {
         return {
           ok: false,
@@ -64,8 +81,8 @@ export async function encodeResult(
         };
       }
       lastError = error;
-      options.logger.warn({ err: error, attempt }, "cannot store the result; retrying");
-      if (!(await sleep(backoffDelayMs(attempt, { baseMs: 500, capMs: 5_000 }), options.signal))) {
+      options.logger.warn({ err: error, attempt: i }, "cannot store the result; retrying");
+      if (!(await sleep(backoffDelayMs(i, { baseMs: 500, capMs: 5_000 }), options.signal))) {
         break;
       }
     }
@@ -75,7 +92,7 @@ export async function encodeResult(
     ok: false,
     error: {
       type: "Internal",
-      message: `the result could not be stored (${policy.backend}): ${reason}`,
+      message: `the result could not be stored (${backend}): ${reason}`,
       retriable: true,
     },
   };

@@ -1,5 +1,7 @@
 import type { Logger } from "#core/logger.ts";
 import type { TaskError } from "#core/protocol/index.ts";
+import type { WorkerEncoded } from "./worker-data.ts";
+import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
 /** What a runner (node or shell) needs to run one task. */
 export interface RunTask {
@@ -8,6 +10,10 @@ export interface RunTask {
   sha256: string;
   /** The decoded arguments (plain JSON, or typed arrays and the like from a msgpack ref). */
   args: unknown;
+  /** Node workers only: arguments the worker reads itself (args is then unused). */
+  argsRef?: ArgsRef;
+  /** Node workers only: the worker stores its result by this policy. */
+  resultSpec?: ResultSpec;
   walltimeMs: number;
   /** The slot's GPU, exported as CUDA_VISIBLE_DEVICES. */
   gpu: string | undefined;
@@ -28,7 +34,14 @@ export interface RunOutput {
 }
 
 export type RunOutcome =
-  | ({ kind: "ok"; value: unknown } & RunOutput)
+  | ({
+      kind: "ok";
+      value: unknown;
+      /** Set when the worker stored the result itself (a resultSpec was given). */
+      encoded?: WorkerEncoded;
+      /** When the worker had read its arguments (an argsRef was given). */
+      inputsResolved?: number;
+    } & RunOutput)
   | ({ kind: "failed"; error: TaskError } & RunOutput)
   /** Stopped for shutdown: no result; the message goes back to the queue. */
   | ({ kind: "released" } & RunOutput);

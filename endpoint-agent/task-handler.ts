@@ -15,7 +15,9 @@ import { encodeResult } from "./result-encoding.ts";
 import type { RunTask } from "./run-outcome.ts";
 import { runShell } from "./shell-runner.ts";
 import type { MessageJob, TaskContext } from "./task-context.ts";
+import { TaskData } from "./task-data.ts";
 import { setVisibility, VisibilityKeeper } from "./visibility.ts";
+import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
 /**
  * One received message, from body to deleted message: validate, check attempts and policy,
@@ -98,6 +100,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
 
   keeper.start();
   const watch = ctx.cancellations.watch(task.taskId);
+  const data = new TaskData(ctx, task.taskId);
   const cancelledBeforeStart = () => {
     tlog.info("task cancelled before it started");
     return deliver(
@@ -129,8 +132,11 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     }
 
     let args: unknown;
+    let argsRef: ArgsRef | undefined;
     try {
-      args = (await decodePayloadTimed(task.args, ctx.stores)).value;
+      // A node worker reads arguments stored by reference itself; the rest are decoded here.
+      if (record.spec.kind === "node") argsRef = await data.argsRef(task.args);
+      if (!argsRef) args = (await decodePayloadTimed(task.args, ctx.stores)).value;
     } catch (err) {
       if (!(err instanceof FerryError)) return await retryLater(err, "fetch the arguments");
       const message = `arguments: ${err.toOneLine()}`;
@@ -155,6 +161,8 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       sha256: task.function.sha256,
       args,
       walltimeMs: walltimeSeconds * 1000,
+      ...(argsRef ? { argsRef } : {}),
+      ...(record.spec.kind === "node" ? specOf(await data.resultSpec(task.topic)) : {}),
       gpu: job.slot.gpu,
       release: job.release,
       cancel: watch.signal,
@@ -178,12 +186,15 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     }
     let reported: Reported;
     if (outcome.kind === "ok") {
-      const encoded = await encodeResult(outcome.value, task.topic, {
-        policies: ctx.config.storePolicies,
-        stores: ctx.stores,
-        signal: ctx.runSignal,
-        logger: tlog,
-      });
+      if (outcome.inputsResolved !== undefined) timings.inputsResolved = outcome.inputsResolved;
+      const encoded = outcome.encoded
+        ? await data.finish(outcome.encoded, { signal: ctx.runSignal, logger: tlog })
+        : await encodeResult(outcome.value, task.topic, {
+            policies: ctx.config.storePolicies,
+            stores: ctx.stores,
+            signal: ctx.runSignal,
+            logger: tlog,
+          });
       if (encoded.ok) {
         timings.serializeMs = encoded.serializeMs;
         timings.storeMs = encoded.storeMs;
@@ -201,8 +212,11 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   } finally {
     watch.stop();
     await keeper.stop();
+    await data.close(tlog);
   }
 }
+
+const specOf = (resultSpec: ResultSpec | undefined) => (resultSpec ? { resultSpec } : {});
 
 /** Whether the sender chose a walltime; the schema's default would hide that. */
 function hasOwnWalltime(body: string): boolean {

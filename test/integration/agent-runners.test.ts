@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
@@ -348,4 +348,66 @@ describe("slot accounting", () => {
       await closeAgent(agent);
     }
   });
+});
+
+describe("large values between the agent and its node workers", () => {
+  let agent: EndpointAgent;
+  let reverse: FunctionRef;
+  let fileDir: string;
+  let scratchDir: string;
+  const policies = (dir: string): StorePolicies => ({
+    "big-file": { backend: "file", thresholdBytes: 0, fileDir: dir },
+    "big-s3": { backend: "s3", thresholdBytes: 0 },
+  });
+  beforeAll(async () => {
+    fileDir = join(h.dir, "shared-store");
+    scratchDir = join(h.dir, "large-scratch");
+    agent = await withAgent({
+      workers: 2,
+      scratchDir,
+      storeFileDir: fileDir,
+      storePolicies: policies(fileDir),
+    });
+    reverse = await h.registerNode(
+      "reverse",
+      "export default (a: Uint8Array) => Uint8Array.from(a).reverse();",
+    );
+  });
+  afterAll(() => closeAgent(agent));
+
+  for (const backend of ["file", "s3"] as const) {
+    it(`moves 8 MB of bytes in and out through the ${backend} store, staging nothing left behind`, async () => {
+      const client = createStores({
+        s3: { client: h.aws.s3, bucket: h.bucket },
+        fileDir,
+        fsync: false,
+      });
+      const topic = `big-${backend}`;
+      const bytes = Uint8Array.from({ length: 8_000_000 }, (_, i) => (i * 7) % 251);
+      const { payload } = await encodePayload(bytes, {
+        topic,
+        policies: policies(fileDir),
+        stores: client,
+        temporary: true,
+      });
+      const taskId = await h.sendTask(reverse, null, { args: payload, topic });
+      const result = await h.results.waitFor(taskId);
+      if (!result.ok) throw new Error(result.error.message);
+      if (!("ref" in result.value)) throw new Error("expected the result by reference");
+      // Raw bytes stay raw, in the topic's own store.
+      expect(result.value.ref).toMatchObject({ store: backend, codec: "bytes", size: 8_000_000 });
+      const back = (await decodePayload(result.value, client)) as Uint8Array;
+      expect(back[0]).toBe(bytes[bytes.length - 1]);
+      expect(back).toEqual(Uint8Array.from(bytes).reverse());
+      // The worker read its arguments: the time it had them lies within the run.
+      const t = result.timings;
+      expect(t.inputsResolved).toBeGreaterThanOrEqual(t.received);
+      expect(t.inputsResolved).toBeLessThanOrEqual(t.ended ?? 0);
+      await waitUntil(
+        async () => (await readdir(scratchDir)).every((d) => !d.includes("-data-")),
+        5_000,
+        "the task's staging directory removed",
+      );
+    });
+  }
 });

@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "#core/logger.ts";
+import type { Payload } from "#core/protocol/index.ts";
+import { createFileStore, type StorePolicy } from "#core/store/index.ts";
+import { type EncodedResult, resultPolicyFor, storeWithRetries } from "./result-encoding.ts";
+import type { TaskContext } from "./task-context.ts";
+import type { WorkerEncoded } from "./worker-data.ts";
+import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
+
+/**
+ * The agent's side of a node task's large data (see worker-data.ts): arguments are handed to
+ * the worker as a file to read, results come back stored. A task's staging directory holds
+ * what passes through local disk on the way to or from S3.
+ */
+export class TaskData {
+  readonly #ctx: TaskContext;
+  readonly #taskId: string;
+  #stageDir: string | undefined;
+
+  constructor(ctx: TaskContext, taskId: string) {
+    this.#ctx = ctx;
+    this.#taskId = taskId;
+  }
+
+  async #stage(): Promise<string> {
+    this.#stageDir ??= await mkdtemp(join(this.#ctx.config.scratchDir, `${this.#taskId}-data-`));
+    return this.#stageDir;
+  }
+
+  /**
+   * Where the worker reads arguments stored by reference: the shared file store as it is;
+   * an S3 object fetched (verified) into the staging directory. Undefined: inline arguments,
+   * or no store here for them (the agent decodes them and reports the error as before).
+   */
+  async argsRef(args: Payload): Promise<ArgsRef | undefined> {
+    if (!("ref" in args)) return undefined;
+    const { ref } = args;
+    const { file, s3 } = this.#ctx.stores;
+    if (ref.store === "file") return file ? { ref, dir: file.dir } : undefined;
+    if (!s3) return undefined;
+    const bytes = await s3.get(ref);
+    const dir = await this.#stage();
+    const staged = await createFileStore({ dir, fsync: false }).put(bytes, { codec: ref.codec });
+    return { ref: staged, dir };
+  }
+
+  /** How the worker stores the result, when this agent could store it the same way. */
+  async resultSpec(topic: string): Promise<ResultSpec | undefined> {
+    const policy: StorePolicy = resultPolicyFor(this.#ctx.config.storePolicies, topic);
+    const { file, s3 } = this.#ctx.stores;
+    if (policy.backend === "file" && (!file || resolve(policy.fileDir) !== file.dir))
+      return undefined;
+    if (policy.backend === "s3" && !s3) return undefined;
+    return { topic, policy, stageDir: await this.#stage() };
+  }
+
+  /** The result payload: as the worker stored it, or its staged object uploaded to S3. */
+  async finish(
+    encoded: WorkerEncoded,
+    options: { signal: AbortSignal; logger: Logger },
+  ): Promise<EncodedResult> {
+    const { payload, serializeMs, storeMs } = encoded;
+    if (!encoded.staged || !("ref" in payload)) return { ok: true, payload, serializeMs, storeMs };
+    const s3 = this.#ctx.stores.s3;
+    const stageDir = this.#stageDir;
+    if (!s3 || !stageDir) {
+      return {
+        ok: false,
+        error: {
+          type: "Internal",
+          message: "result: staged without an S3 store",
+          retriable: false,
+        },
+      };
+    }
+    const started = performance.now();
+    const bytes = await createFileStore({ dir: stageDir, fsync: false }).get(payload.ref);
+    return storeWithRetries(
+      async () => {
+        const ref = await s3.put(bytes, { codec: payload.ref.codec, temporary: true });
+        const uploadMs = performance.now() - started;
+        return { ok: true, payload: { ref }, serializeMs, storeMs: storeMs + uploadMs };
+      },
+      "s3",
+      options,
+    );
+  }
+
+  /** Remove the staging directory (idempotent). */
+  async close(logger: Logger): Promise<void> {
+    const dir = this.#stageDir;
+    this.#stageDir = undefined;
+    if (dir)
+      await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
+        logger.warn({ err, dir }, "cannot remove a task's staging dir"),
+      );
+  }
+}
