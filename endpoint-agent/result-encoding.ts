@@ -1,6 +1,6 @@
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
-import type { Payload, TaskError } from "#core/protocol/index.ts";
+import type { Payload, TaskError, TaskMessage } from "#core/protocol/index.ts";
 import {
   encodePayload,
   MAX_INLINE_BYTES,
@@ -20,11 +20,28 @@ export const AGENT_DEFAULT_POLICY: StorePolicy = {
   thresholdBytes: MAX_INLINE_BYTES,
 };
 
-/** The site's policy for a topic's results: the topic's own, else "*", else the default. */
-export function resultPolicyFor(policies: StorePolicies, topic: string): StorePolicy {
+/**
+ * The policy for a task's result: the site's for the topic, else the site's "*", else the
+ * one the client sent with the task (its file backend at this site's mount, when it has one),
+ * else the default. The site decides first: its operators know what it can reach.
+ */
+export function resultPolicyFor(
+  policies: StorePolicies,
+  topic: string,
+  fromTask?: TaskMessage["resultStore"],
+  siteFileDir?: string,
+): StorePolicy {
   // Own keys only: a topic named "constructor" must not find Object.prototype's member.
   const own = (key: string) => (Object.hasOwn(policies, key) ? policies[key] : undefined);
-  return own(topic) ?? own("*") ?? AGENT_DEFAULT_POLICY;
+  const site = own(topic) ?? own("*");
+  if (site) return site;
+  if (fromTask?.backend === "file") {
+    return siteFileDir === undefined
+      ? AGENT_DEFAULT_POLICY
+      : { backend: "file", thresholdBytes: fromTask.thresholdBytes, fileDir: siteFileDir };
+  }
+  if (fromTask) return { backend: fromTask.backend, thresholdBytes: fromTask.thresholdBytes };
+  return AGENT_DEFAULT_POLICY;
 }
 
 /** Puts of a result tried before the task is reported failed. */
@@ -41,9 +58,21 @@ export type EncodedResult =
 export async function encodeResult(
   value: unknown,
   topic: string,
-  options: { policies: StorePolicies; stores: Stores; signal: AbortSignal; logger: Logger },
+  options: {
+    policies: StorePolicies;
+    stores: Stores;
+    signal: AbortSignal;
+    logger: Logger;
+    /** The client's policy sent with the task. */
+    fromTask?: TaskMessage["resultStore"];
+  },
 ): Promise<EncodedResult> {
-  const policy = resultPolicyFor(options.policies, topic);
+  const policy = resultPolicyFor(
+    options.policies,
+    topic,
+    options.fromTask,
+    options.stores.file?.dir,
+  );
   return storeWithRetries(
     async () => {
       const encoded = await encodePayload(value, {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "#core/logger.ts";
-import type { Payload } from "#core/protocol/index.ts";
+import type { Payload, TaskMessage } from "#core/protocol/index.ts";
 import { createFileStore, type StorePolicy } from "#core/store/index.ts";
 import { type EncodedResult, resultPolicyFor, storeWithRetries } from "./result-encoding.ts";
 import type { TaskContext } from "./task-context.ts";
@@ -47,9 +47,17 @@ export class TaskData {
   }
 
   /** How the worker stores the result, when this agent could store it the same way. */
-  async resultSpec(topic: string): Promise<ResultSpec | undefined> {
-    const policy: StorePolicy = resultPolicyFor(this.#ctx.config.storePolicies, topic);
+  async resultSpec(
+    topic: string,
+    fromTask: TaskMessage["resultStore"],
+  ): Promise<ResultSpec | undefined> {
     const { file, s3 } = this.#ctx.stores;
+    const policy: StorePolicy = resultPolicyFor(
+      this.#ctx.config.storePolicies,
+      topic,
+      fromTask,
+      file?.dir,
+    );
     if (policy.backend === "file" && (!file || resolve(policy.fileDir) !== file.dir))
       return undefined;
     if (policy.backend === "s3" && !s3) return undefined;

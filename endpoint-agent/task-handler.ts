@@ -162,7 +162,9 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       args,
       walltimeMs: walltimeSeconds * 1000,
       ...(argsRef ? { argsRef } : {}),
-      ...(record.spec.kind === "node" ? specOf(await data.resultSpec(task.topic)) : {}),
+      ...(record.spec.kind === "node"
+        ? specOf(await data.resultSpec(task.topic, task.resultStore))
+        : {}),
       gpu: job.slot.gpu,
       release: job.release,
       cancel: watch.signal,
@@ -194,6 +196,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
             stores: ctx.stores,
             signal: ctx.runSignal,
             logger: tlog,
+            fromTask: task.resultStore,
           });
       if (encoded.ok) {
         timings.serializeMs = encoded.serializeMs;

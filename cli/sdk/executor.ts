@@ -233,6 +233,7 @@ export class Executor {
       function: ref,
       topic,
       args: encoded.payload,
+      ...resultStoreOf(this.#options.storePolicies, topic),
       replyTo: session.resultQueueUrl,
       walltimeSeconds: spec.walltimeSeconds ?? this.#options.walltimeSeconds ?? 3_600,
       maxAttempts: spec.maxAttempts ?? this.#options.maxAttempts ?? 3,
@@ -403,4 +404,12 @@ export class Executor {
       await this.#deps.control.call("closeSession", { sessionId: this.#session.sessionId });
     }
   }
+}
+
+/** The topic's policy as the task's resultStore, when the client chose one for it. */
+function resultStoreOf(policies: StorePolicies | undefined, topic: string) {
+  const policy = policies && Object.hasOwn(policies, topic) ? policies[topic] : undefined;
+  return policy
+    ? { resultStore: { backend: policy.backend, thresholdBytes: policy.thresholdBytes } }
+    : {};
 }

@@ -17,6 +17,16 @@ export const TaskMessage = z.object({
   /** Task type, used for routing results and store policies (simulate, train, infer...). */
   topic: SafeName.default("default"),
   args: Payload,
+  /**
+   * The client's store policy for this topic, which the agent follows for the result unless
+   * its site config sets one (the file backend uses the agent's own mount of the shared dir).
+   */
+  resultStore: z
+    .object({
+      backend: z.enum(["s3", "file", "none"]),
+      thresholdBytes: z.number().int().nonnegative(),
+    })
+    .optional(),
   /** The session's result queue URL. */
   replyTo: z.string().min(1),
   walltimeSeconds: z.number().int().positive().max(MAX_WALLTIME_SECONDS).default(3_600),
