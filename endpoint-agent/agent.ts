@@ -104,7 +104,7 @@ export class EndpointAgent {
         [this.#config.scratchDir, this.#config.cacheDir].map((d) => mkdir(d, { recursive: true })),
       );
       const pool = new NodeWorkerPool({
-        maxIdle: this.#slots.total,
+        maxIdle: this.#config.maxIdleWorkers,
         killGraceMs: this.#config.killGraceSeconds * 1000,
         logger: this.#log,
       });

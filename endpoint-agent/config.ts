@@ -21,6 +21,13 @@ export const SiteConfigSchema = z
     endpointId: Uuid.optional(),
     /** Concurrent tasks. @default the number of gpuIds, else the number of CPUs */
     workers: z.number().int().min(1).max(1_024).optional(),
+    /**
+     * Warm node workers kept idle for reuse (least recently used go first). Twice the slots
+     * by default, so a campaign that alternates two functions (train, then infer) finds both
+     * warm instead of paying a fork and import each time; each idle worker holds its memory.
+     * @default 2 × workers
+     */
+    maxIdleWorkers: z.number().int().min(0).max(4_096).optional(),
     /** GPU ids; one task per GPU, pinned with CUDA_VISIBLE_DEVICES. @default [] */
     gpuIds: z.array(z.string().min(1)).max(1_024).default([]),
     /** Function names allowed to run here; unset: every registered function. */
@@ -76,6 +83,7 @@ export type SiteConfigInput = z.input<typeof SiteConfigSchema>;
 export interface SiteConfig {
   endpointId: string | undefined;
   workers: number;
+  maxIdleWorkers: number;
   gpuIds: string[];
   allowedFunctions: string[] | undefined;
   scratchDir: string;
@@ -127,9 +135,11 @@ export async function loadSiteConfig(
 /** Every default that depends on the machine or the environment, in one place. */
 export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
   const home = loadEnv().home;
+  const workers = c.workers ?? (c.gpuIds.length > 0 ? c.gpuIds.length : availableParallelism());
   return {
     endpointId: c.endpointId,
-    workers: c.workers ?? (c.gpuIds.length > 0 ? c.gpuIds.length : availableParallelism()),
+    workers,
+    maxIdleWorkers: c.maxIdleWorkers ?? 2 * workers,
     gpuIds: c.gpuIds,
     allowedFunctions: c.allowedFunctions,
     scratchDir: resolve(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),

@@ -411,3 +411,27 @@ describe("large values between the agent and its node workers", () => {
     });
   }
 });
+
+describe("warm workers", () => {
+  let agent: EndpointAgent;
+  afterAll(() => closeAgent(agent));
+
+  it("keeps both functions of an alternating pair warm (2 x slots idle by default)", async () => {
+    agent = await withAgent({ workers: 1 });
+    const first = await h.registerNode("pid-a", "export default () => process.pid;");
+    const second = await h.registerNode("pid-b", "export default () => process.pid + 0;");
+    const pidOf = async (fn: FunctionRef) => {
+      const result = await h.results.waitFor(await h.sendTask(fn, null));
+      if (!result.ok) throw new Error(result.error.message);
+      return inline<number>(result);
+    };
+    const a1 = await pidOf(first);
+    const b1 = await pidOf(second);
+    const a2 = await pidOf(first);
+    const b2 = await pidOf(second);
+    expect(a1).not.toBe(b1);
+    // With one idle worker kept (as before), each switch forked a new worker.
+    expect(a2).toBe(a1);
+    expect(b2).toBe(b1);
+  });
+});
