@@ -399,9 +399,13 @@ export class Executor {
     for (const waiter of this.#waiters.values())
       waiter.reject(new FerryError("executor closed before the result arrived"));
     this.#waiters.clear();
-    if (options.closeSession && this.#session) {
-      await this.#journal?.append([{ kind: "closed", at: Date.now() }]);
-      await this.#deps.control.call("closeSession", { sessionId: this.#session.sessionId });
+    try {
+      if (options.closeSession && this.#session) {
+        await this.#journal?.append([{ kind: "closed", at: Date.now() }]);
+        await this.#deps.control.call("closeSession", { sessionId: this.#session.sessionId });
+      }
+    } finally {
+      this.#journal?.close();
     }
   }
 }
