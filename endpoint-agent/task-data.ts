@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "#core/logger.ts";
@@ -18,14 +19,23 @@ export class TaskData {
   readonly #ctx: TaskContext;
   readonly #taskId: string;
   #stageDir: string | undefined;
+  /** Something may have been written there (else close() skips the filesystem). */
+  #staged = false;
 
   constructor(ctx: TaskContext, taskId: string) {
     this.#ctx = ctx;
     this.#taskId = taskId;
   }
 
-  async #stage(): Promise<string> {
-    this.#stageDir ??= await mkdtemp(join(this.#ctx.config.scratchDir, `${this.#taskId}-data-`));
+  /**
+   * The staging directory's path. Not created here: whoever writes first creates it (the file
+   * store does), so the many tasks that stage nothing pay no directory round trip.
+   */
+  #stage(): string {
+    this.#stageDir ??= join(
+      this.#ctx.config.scratchDir,
+      `${this.#taskId}-data-${randomUUID().slice(0, 8)}`,
+    );
     return this.#stageDir;
   }
 
@@ -41,7 +51,8 @@ export class TaskData {
     if (ref.store === "file") return file ? { ref, dir: file.dir } : undefined;
     if (!s3) return undefined;
     const bytes = await s3.get(ref);
-    const dir = await this.#stage();
+    const dir = this.#stage();
+    this.#staged = true;
     const staged = await createFileStore({ dir, fsync: false }).put(bytes, { codec: ref.codec });
     return { ref: staged, dir };
   }
@@ -61,7 +72,7 @@ export class TaskData {
     if (policy.backend === "file" && (!file || resolve(policy.fileDir) !== file.dir))
       return undefined;
     if (policy.backend === "s3" && !s3) return undefined;
-    return { topic, policy, stageDir: await this.#stage() };
+    return { topic, policy, stageDir: this.#stage() };
   }
 
   /** The result payload: as the worker stored it, or its staged object uploaded to S3. */
@@ -97,9 +108,15 @@ export class TaskData {
   }
 
   /** Remove the staging directory (idempotent). */
-  async close(logger: Logger): Promise<void> {
+  /**
+   * Remove the staging directory (idempotent). A task whose worker replied without staging
+   * anything skips it: most tasks stage nothing, and the removal was a share of their cost.
+   */
+  async close(logger: Logger, outcome?: { encoded?: WorkerEncoded }): Promise<void> {
     const dir = this.#stageDir;
     this.#stageDir = undefined;
+    const replied = outcome !== undefined;
+    if (!this.#staged && replied && !outcome.encoded?.staged) return;
     if (dir)
       await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
         logger.warn({ err, dir }, "cannot remove a task's staging dir"),

@@ -17,6 +17,7 @@ import { runShell } from "./shell-runner.ts";
 import type { MessageJob, TaskContext } from "./task-context.ts";
 import { TaskData } from "./task-data.ts";
 import { setVisibility, VisibilityKeeper } from "./visibility.ts";
+import type { WorkerEncoded } from "./worker-data.ts";
 import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
 /**
@@ -101,6 +102,8 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   keeper.start();
   const watch = ctx.cancellations.watch(task.taskId);
   const data = new TaskData(ctx, task.taskId);
+  /** The worker's ok reply: it says whether anything was staged. */
+  let replied: { encoded?: WorkerEncoded } | undefined;
   const cancelledBeforeStart = () => {
     tlog.info("task cancelled before it started");
     return deliver(
@@ -188,6 +191,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     }
     let reported: Reported;
     if (outcome.kind === "ok") {
+      replied = outcome;
       if (outcome.inputsResolved !== undefined) timings.inputsResolved = outcome.inputsResolved;
       const encoded = outcome.encoded
         ? await data.finish(outcome.encoded, { signal: ctx.runSignal, logger: tlog })
@@ -215,7 +219,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   } finally {
     watch.stop();
     await keeper.stop();
-    await data.close(tlog);
+    await data.close(tlog, replied);
   }
 }
 
