@@ -12,6 +12,12 @@ export interface CancellationWatcherOptions {
   control: Pick<ControlClient, "call">;
   /** Time between checks of the watched tasks. */
   intervalMs: number;
+  /**
+   * Check calls in flight at once; checks asked for beyond that share the next call. One
+   * alone capped a busy agent at one receive batch per control-plane round trip.
+   * @default 4
+   */
+  maxChecksInFlight?: number;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -25,7 +31,8 @@ export interface Watch {
 
 /**
  * Asks the control plane which tasks are cancelled: once per receive batch before the tasks
- * start, and every interval for every task in flight, in one call for all of them. A failed
+ * start (up to maxChecksInFlight calls at once, the rest sharing the next), and every
+ * interval for every task in flight, in one call for all of them. A failed
  * check is logged and counts as "none cancelled": the next interval asks again, and a task
  * never fails because of it.
  */
@@ -35,8 +42,8 @@ export class CancellationWatcher {
   readonly #watched = new Map<string, Set<AbortController>>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** The check call in flight, if any. */
-  #inFlight: Promise<ReadonlySet<string>> | undefined;
+  /** The check calls in flight. */
+  readonly #inFlight = new Set<Promise<ReadonlySet<string>>>();
   /** Ids waiting for the call after the one in flight, and that call's answer. */
   #next: { ids: Set<string>; result: Promise<ReadonlySet<string>> } | undefined;
 
@@ -59,11 +66,11 @@ export class CancellationWatcher {
   }
 
   #join(ids: readonly string[]): Promise<ReadonlySet<string>> {
-    const inFlight = this.#inFlight;
-    if (!inFlight) return this.#start(ids);
+    if (this.#inFlight.size < (this.#o.maxChecksInFlight ?? 4)) return this.#start(ids);
     if (!this.#next) {
       const next = { ids: new Set<string>(), result: Promise.resolve(NONE) };
-      next.result = inFlight.then(() => {
+      // The first call to finish frees a place (its own cleanup runs before this).
+      next.result = Promise.race(this.#inFlight).then(() => {
         this.#next = undefined;
         return this.#start([...next.ids]);
       });
@@ -75,10 +82,8 @@ export class CancellationWatcher {
 
   #start(ids: readonly string[]): Promise<ReadonlySet<string>> {
     const call = this.#ask(ids);
-    this.#inFlight = call;
-    void call.finally(() => {
-      if (this.#inFlight === call) this.#inFlight = undefined;
-    });
+    this.#inFlight.add(call);
+    void call.finally(() => this.#inFlight.delete(call));
     return call;
   }
 

@@ -1,5 +1,5 @@
 // Regression (bench issue 7): each slot's receive made its own checkCancellations call, so the
-// control plane capped an agent's throughput. Concurrent checks now share calls.
+// control plane capped an agent's throughput. Checks beyond maxChecksInFlight now share calls.
 import { describe, expect, it } from "vitest";
 import { CancellationWatcher } from "#agent/cancellation.ts";
 import type { ControlClient } from "#core/control/client.ts";
@@ -24,13 +24,14 @@ function slowControl(cancelled: Set<string>) {
 }
 
 describe("CancellationWatcher coalescing", () => {
-  it("checks asked for while one is in flight share the next call, each getting its own answer", async () => {
+  it("checks asked for while the calls allowed are in flight share the next call, each getting its own answer", async () => {
     const { control, calls } = slowControl(new Set([id(3), id(6)]));
     const watcher = new CancellationWatcher({
       control,
       intervalMs: 60_000,
       signal: new AbortController().signal,
       logger,
+      maxChecksInFlight: 1,
     });
     const first = watcher.check([id(1)]);
     const rest = Array.from({ length: 7 }, (_, i) => watcher.check([id(i + 2)]));
@@ -57,5 +58,20 @@ describe("CancellationWatcher coalescing", () => {
     const late = watcher.check([id(1)]);
     expect([...(await late)]).toEqual([id(1)]);
     expect([...(await early)]).toEqual([]);
+  });
+
+  it("runs up to maxChecksInFlight calls at once (4 by default), then shares the next", async () => {
+    const { control, calls } = slowControl(new Set([id(5)]));
+    const watcher = new CancellationWatcher({
+      control,
+      intervalMs: 60_000,
+      signal: new AbortController().signal,
+      logger,
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => watcher.check([id(i + 1)])),
+    );
+    expect(calls).toEqual([[id(1)], [id(2)], [id(3)], [id(4)], [id(5), id(6), id(7)]]);
+    expect(answers.map((a) => [...a])).toEqual([[], [], [], [], [id(5)], [], []]);
   });
 });
