@@ -36,6 +36,14 @@ export interface EndpointAgentOptions {
   deps: AgentDeps;
 }
 
+interface Ahead {
+  message: Message;
+  cancelled: Promise<ReadonlySet<string>>;
+  receivedAt: number;
+  /** When its batch's cancellation check answered; unset while it is pending. */
+  checkedAt: number | undefined;
+}
+
 interface InFlight {
   taskId: string | undefined;
   release: AbortController;
@@ -58,6 +66,12 @@ export class EndpointAgent {
   /** Aborted when draining starts: stops the long poll without cancelling result sends. */
   readonly #receiving = new AbortController();
   readonly #inFlight = new Map<string, InFlight>();
+  /** Messages received ahead of free slots (prefetchTasks), oldest first. */
+  readonly #ahead: Ahead[] = [];
+  /** Wakes the poller when a slot frees or the prefetched queue shrinks. */
+  #roomWaiters: Array<() => void> = [];
+  #aheadTimer: NodeJS.Timeout | undefined;
+  #ctx: TaskContext | undefined;
   #state: AgentState = "idle";
   #pollLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -81,6 +95,11 @@ export class EndpointAgent {
 
   get state(): AgentState {
     return this.#state;
+  }
+
+  /** Messages received ahead of free slots, waiting for one. */
+  get prefetched(): number {
+    return this.#ahead.length;
   }
 
   /** Ids of the tasks running now. */
@@ -171,6 +190,7 @@ export class EndpointAgent {
       cancellations.start();
       results.startFlusher();
       this.#state = "running";
+      this.#ctx = ctx;
       this.#pollLoop = this.#poll(ctx);
       this.#log.info(
         { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl },
@@ -206,6 +226,7 @@ export class EndpointAgent {
     this.#log.info({ reason, running: this.#inFlight.size }, "draining");
     this.#receiving.abort();
     await this.#pollLoop;
+    this.#handBackAhead();
     const graceMs = this.#config.shutdownGraceSeconds * 1000;
     const allDone = Promise.all([...this.#inFlight.values()].map((f) => f.done));
     const graceTimer = new AbortController();
@@ -229,6 +250,7 @@ export class EndpointAgent {
     this.#heartbeat?.stop();
     this.#cancellations?.stop();
     this.#receiving.abort();
+    this.#handBackAhead();
     await this.#pool?.close();
     // Bounded: each delete tries three times with backoff capped at 2 s.
     await this.#results?.settled();
@@ -243,8 +265,9 @@ export class EndpointAgent {
     const signal = AbortSignal.any([this.#run.signal, this.#receiving.signal]);
     let failures = 0;
     while (!signal.aborted) {
-      if (this.#slots.free === 0) {
-        await this.#slots.waitForFree(signal);
+      const room = this.#slots.free + this.#config.prefetchTasks - this.#ahead.length;
+      if (room <= 0) {
+        await this.#waitForRoom(signal);
         continue;
       }
       let messages: Message[];
@@ -252,7 +275,7 @@ export class EndpointAgent {
         const out = await this.#deps.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: ctx.taskQueueUrl,
-            MaxNumberOfMessages: Math.min(this.#slots.free, MAX_RECEIVE_BATCH),
+            MaxNumberOfMessages: Math.min(room, MAX_RECEIVE_BATCH),
             WaitTimeSeconds: this.#config.pollWaitSeconds,
             VisibilityTimeout: Math.min(
               this.#config.visibilityTimeoutSeconds,
@@ -287,29 +310,115 @@ export class EndpointAgent {
       // mayHaveBeenCancelled.
       const ids = messages.filter(mayHaveBeenCancelled).flatMap((m) => peekTaskId(m.Body) ?? []);
       const cancelled = ids.length > 0 ? ctx.cancellations.check(ids) : Promise.resolve(NONE);
-      for (const message of messages) this.#dispatch(ctx, message, cancelled);
+      const receivedAt = Date.now();
+      const batch: Ahead[] = messages.map((message) => ({
+        message,
+        cancelled,
+        receivedAt,
+        checkedAt: ids.length > 0 ? undefined : receivedAt,
+      }));
+      this.#ahead.push(...batch);
+      // A message takes a slot only once its check answered: a slot waiting on the control
+      // plane is a slot not running anything (that wait capped throughput at ~150 tasks/s).
+      if (ids.length > 0) {
+        void cancelled.then(() => {
+          const at = Date.now();
+          for (const a of batch) a.checkedAt = at;
+          if (this.#state === "running") this.#runAhead(ctx);
+        });
+      }
+      this.#runAhead(ctx);
     }
+  }
+
+  /** Resolves when a slot frees, the prefetched queue shrinks, or the signal aborts. */
+  #waitForRoom(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onAbort = () => resolve();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#roomWaiters.push(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+
+  #wakeRoom(): void {
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Start received messages whose cancellation check answered on free slots, oldest first.
+   * One that waited past half its receive visibility goes back to the queue instead (another
+   * agent may be idle); one that waited over a second since its check is checked again.
+   */
+  #runAhead(ctx: TaskContext): void {
+    const now = Date.now();
+    for (let i = 0; i < this.#ahead.length; ) {
+      const next = this.#ahead[i];
+      if (!next) break;
+      if (now - next.receivedAt > AHEAD_MAX_WAIT_MS) {
+        this.#ahead.splice(i, 1);
+        this.#handBack(ctx, next.message);
+        continue;
+      }
+      if (next.checkedAt === undefined || this.#slots.free === 0) {
+        i++;
+        continue;
+      }
+      this.#ahead.splice(i, 1);
+      const stale = now - next.checkedAt >= FRESH_MESSAGE_MS;
+      const id = stale ? peekTaskId(next.message.Body) : undefined;
+      const cancelled = id ? ctx.cancellations.check([id]) : next.cancelled;
+      this.#dispatch(ctx, next.message, cancelled, next.receivedAt);
+    }
+    clearTimeout(this.#aheadTimer);
+    this.#aheadTimer = undefined;
+    if (this.#ahead.length > 0) {
+      // Slots may stay busy for hours: hand back what waits too long even then.
+      this.#aheadTimer = setTimeout(() => this.#runAhead(ctx), 1_000);
+      this.#aheadTimer.unref();
+    }
+    this.#wakeRoom();
+  }
+
+  /** Make a received message visible again at once, for any agent. */
+  #handBack(ctx: TaskContext, message: Message): void {
+    void this.#deps.sqs
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: ctx.taskQueueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+        { abortSignal: this.#run.signal },
+      )
+      .catch(() => {});
+  }
+
+  /** Give every prefetched message back (draining). */
+  #handBackAhead(): void {
+    clearTimeout(this.#aheadTimer);
+    this.#aheadTimer = undefined;
+    const ctx = this.#ctx;
+    for (const a of this.#ahead.splice(0)) if (ctx) this.#handBack(ctx, a.message);
+    this.#wakeRoom();
   }
 
   #dispatch(
     ctx: TaskContext,
     message: Message,
     cancelledAtReceive: Promise<ReadonlySet<string>>,
+    receivedAt: number,
   ): void {
     const slot = this.#slots.tryAcquire();
     if (!slot || this.#state !== "running") {
       // Received while draining (or over capacity): hand it straight back.
       if (slot) this.#slots.release(slot);
-      void this.#deps.sqs
-        .send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: ctx.taskQueueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          }),
-          { abortSignal: this.#run.signal },
-        )
-        .catch(() => {});
+      this.#handBack(ctx, message);
       return;
     }
     const key = message.MessageId ?? message.ReceiptHandle ?? String(Math.random());
@@ -323,11 +432,14 @@ export class EndpointAgent {
         flight.taskId = taskId;
       },
       cancelledAtReceive,
+      receivedAt,
     })
       .catch((err: unknown) => this.#log.error({ err }, "task handler failed"))
       .finally(() => {
         this.#inFlight.delete(key);
         this.#slots.release(slot);
+        if (this.#state === "running") this.#runAhead(ctx);
+        else this.#wakeRoom();
       });
     this.#inFlight.set(key, flight);
   }
@@ -342,6 +454,9 @@ const NONE: ReadonlySet<string> = new Set();
  * runs (every cancelPollIntervalSeconds) and stopped if it was cancelled.
  */
 const FRESH_MESSAGE_MS = 1_000;
+
+/** A prefetched message not started within half its receive visibility goes back. */
+const AHEAD_MAX_WAIT_MS = (RECEIVE_VISIBILITY_SECONDS * 1000) / 2;
 
 /** Whether a cancel may have come before this message was received (it waited, or came back). */
 export function mayHaveBeenCancelled(message: Message): boolean {

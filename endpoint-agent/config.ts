@@ -28,6 +28,13 @@ export const SiteConfigSchema = z
      * @default 2 × workers
      */
     maxIdleWorkers: z.number().int().min(0).max(4_096).optional(),
+    /**
+     * Messages received ahead of free slots, started as slots free. Fewer, larger receives
+     * (and cancellation checks) when tasks are short; a prefetched message not started within
+     * 5 s goes back to the queue for another agent. 0: receive only for free slots.
+     * @default min(workers, 10)
+     */
+    prefetchTasks: z.number().int().min(0).max(100).optional(),
     /** GPU ids; one task per GPU, pinned with CUDA_VISIBLE_DEVICES. @default [] */
     gpuIds: z.array(z.string().min(1)).max(1_024).default([]),
     /** Function names allowed to run here; unset: every registered function. */
@@ -84,6 +91,7 @@ export interface SiteConfig {
   endpointId: string | undefined;
   workers: number;
   maxIdleWorkers: number;
+  prefetchTasks: number;
   gpuIds: string[];
   allowedFunctions: string[] | undefined;
   scratchDir: string;
@@ -140,6 +148,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     endpointId: c.endpointId,
     workers,
     maxIdleWorkers: c.maxIdleWorkers ?? 2 * workers,
+    prefetchTasks: c.prefetchTasks ?? Math.min(workers, 10),
     gpuIds: c.gpuIds,
     allowedFunctions: c.allowedFunctions,
     scratchDir: resolve(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),

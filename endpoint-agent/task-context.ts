@@ -37,6 +37,8 @@ export interface MessageJob {
   release: AbortSignal;
   /** Called once the task id is known, for heartbeats. */
   onTaskId: (taskId: string) => void;
+  /** When the poller received it (a prefetched message waits before it is handled). */
+  receivedAt: number;
   /** The ids of this message's receive batch found cancelled (one check per batch). */
   cancelledAtReceive: Promise<ReadonlySet<string>>;
 }

@@ -26,7 +26,7 @@ import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
  * failure becomes a result, a dead letter, or a message left for a later attempt.
  */
 export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<void> {
-  const received = Date.now();
+  const received = job.receivedAt;
   const { message } = job;
   const body = message.Body ?? "";
   const receiptHandle = message.ReceiptHandle ?? "";

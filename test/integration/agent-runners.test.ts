@@ -309,7 +309,7 @@ describe("GPUs", () => {
 });
 
 describe("slot accounting", () => {
-  it("neither spins when idle nor receives when every slot is busy", async () => {
+  it("neither spins when idle nor receives when every slot is busy (no prefetch)", async () => {
     const deps = h.deps();
     let receives = 0;
     const sqs = deps.sqs;
@@ -324,7 +324,7 @@ describe("slot accounting", () => {
     });
     const agent = new EndpointAgent({
       endpointId: h.endpointId,
-      config: await h.config({ workers: 1, pollWaitSeconds: POLL_WAIT_SECONDS }),
+      config: await h.config({ workers: 1, pollWaitSeconds: POLL_WAIT_SECONDS, prefetchTasks: 0 }),
       deps: { ...deps, sqs: counting },
     });
     await agent.start();
@@ -433,5 +433,56 @@ describe("warm workers", () => {
     // With one idle worker kept (as before), each switch forked a new worker.
     expect(a2).toBe(a1);
     expect(b2).toBe(b1);
+  });
+});
+
+describe("prefetch", () => {
+  it("receives a task ahead of a free slot and starts it when the slot frees", async () => {
+    const agent = await withAgent({ workers: 1, prefetchTasks: 1 });
+    try {
+      const wait = await h.registerNode(
+        "wait-ms",
+        "export default (a: { ms: number }) => new Promise((r) => setTimeout(() => r(a.ms), a.ms));",
+      );
+      const first = await h.sendTask(wait, { ms: 2_000 });
+      await waitUntil(() => agent.runningTaskIds.includes(first), 10_000, "first task running");
+      const second = await h.sendTask(wait, { ms: 10 });
+      await waitUntil(() => agent.prefetched === 1, 10_000, "second task prefetched");
+      const [a, b] = await Promise.all([h.results.waitFor(first), h.results.waitFor(second)]);
+      expect(a.ok && b.ok).toBe(true);
+      // Received while the first ran, started only after it ended.
+      expect(b.timings.received).toBeLessThan(a.timings.ended ?? 0);
+      expect(b.timings.started ?? 0).toBeGreaterThanOrEqual(a.timings.ended ?? Infinity);
+      expect(b.attempt).toBe(1);
+    } finally {
+      await closeAgent(agent);
+    }
+  });
+
+  it("hands a prefetched task back after 5 s of busy slots, for an idle agent to run", async () => {
+    const busy = await withAgent({ workers: 1, prefetchTasks: 1 });
+    let idle: EndpointAgent | undefined;
+    try {
+      const wait = await h.registerNode(
+        "wait-ms-2",
+        "export default (a: { ms: number }) => new Promise((r) => setTimeout(() => r(a.ms), a.ms));",
+      );
+      const long = await h.sendTask(wait, { ms: 9_000 });
+      await waitUntil(() => busy.runningTaskIds.includes(long), 10_000, "long task running");
+      const short = await h.sendTask(wait, { ms: 10 });
+      await waitUntil(() => busy.prefetched === 1, 10_000, "short task prefetched");
+      // A second agent with no prefetch: it can only get the short task once it is handed back.
+      idle = await withAgent({ workers: 1, prefetchTasks: 0 });
+      const result = await h.results.waitFor(short, 20_000);
+      expect(result.ok).toBe(true);
+      // Run elsewhere while the long task still ran here; received a second time.
+      expect(result.timings.ended ?? Infinity).toBeLessThan(Date.now());
+      expect(busy.runningTaskIds).toContain(long);
+      expect(result.attempt).toBe(2);
+      expect((await h.results.waitFor(long, 20_000)).ok).toBe(true);
+    } finally {
+      await closeAgent(busy);
+      if (idle) await closeAgent(idle);
+    }
   });
 });
