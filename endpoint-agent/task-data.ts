@@ -3,8 +3,8 @@ import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "#core/logger.ts";
-import type { Payload, TaskMessage } from "#core/protocol/index.ts";
-import { createFileStore, type StorePolicy } from "#core/store/index.ts";
+import type { Payload, StoreRef, TaskMessage } from "#core/protocol/index.ts";
+import { createFileStore, newLocation, type StorePolicy } from "#core/store/index.ts";
 import { type EncodedResult, resultPolicyFor, storeWithRetries } from "./result-encoding.ts";
 import type { TaskContext } from "./task-context.ts";
 import type { WorkerEncoded } from "./worker-data.ts";
@@ -50,9 +50,15 @@ export class TaskData {
     const { file, s3 } = this.#ctx.stores;
     if (ref.store === "file") return file ? { ref, dir: file.dir } : undefined;
     if (!s3) return undefined;
-    const bytes = await s3.get(ref);
     const dir = this.#stage();
     this.#staged = true;
+    if (s3.getToFile) {
+      // Streamed to disk, verified on the way: the object never sits whole in the agent.
+      const location = newLocation(ref.codec, false);
+      await s3.getToFile(ref, join(dir, location));
+      return { ref: { ...ref, store: "file", location }, dir };
+    }
+    const bytes = await s3.get(ref);
     const staged = await createFileStore({ dir, fsync: false }).put(bytes, { codec: ref.codec });
     return { ref: staged, dir };
   }
@@ -95,10 +101,19 @@ export class TaskData {
       };
     }
     const started = performance.now();
-    const bytes = await createFileStore({ dir: stageDir, fsync: false }).get(payload.ref);
+    const staged = payload.ref;
+    const upload = async (): Promise<StoreRef> => {
+      const put = { codec: staged.codec, temporary: true };
+      // Streamed from the staging file; its size and sha256 are the worker's.
+      if (s3.putFile) {
+        const path = join(stageDir, staged.location);
+        return s3.putFile(path, { ...put, size: staged.size, sha256: staged.sha256 });
+      }
+      return s3.put(await createFileStore({ dir: stageDir, fsync: false }).get(staged), put);
+    };
     return storeWithRetries(
       async () => {
-        const ref = await s3.put(bytes, { codec: payload.ref.codec, temporary: true });
+        const ref = await upload();
         const uploadMs = performance.now() - started;
         return { ok: true, payload: { ref }, serializeMs, storeMs: storeMs + uploadMs };
       },

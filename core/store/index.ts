@@ -1,7 +1,7 @@
 // The proxy store: large task arguments and results travel by reference (DESIGN.md "Proxy store").
 export { type Codec, chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
 export { createFileStore, type FileStore, type FileStoreOptions } from "./file-store.ts";
-export { checkLocation, isTemporaryLocation } from "./keys.ts";
+export { checkLocation, isTemporaryLocation, newLocation } from "./keys.ts";
 export {
   assertMessageFits,
   ENVELOPE_RESERVE_BYTES,
@@ -28,5 +28,5 @@ export {
   type StorePolicyInput,
 } from "./policy.ts";
 export { createS3Store, type S3Store, type S3StoreOptions } from "./s3-store.ts";
-export type { ObjectStore, PutOptions, StoreBackend, Stores } from "./store.ts";
+export type { ObjectStore, PutFileOptions, PutOptions, StoreBackend, Stores } from "./store.ts";
 export { type CreateStoresOptions, createStores } from "./stores.ts";

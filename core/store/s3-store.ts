@@ -1,4 +1,9 @@
-import { Readable } from "node:stream";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -6,12 +11,12 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { ConfigError, NotFoundError, ProtocolError } from "../errors.ts";
+import { ConfigError, IntegrityError, NotFoundError, ProtocolError } from "../errors.ts";
 import type { StoreRef } from "../protocol/payload.ts";
 import type { Codec } from "./codec.ts";
 import { checkLocation, newLocation } from "./keys.ts";
-import { assertBackend, type ObjectStore, type PutOptions } from "./store.ts";
-import { checkStoredSize, readVerified, sha256Hex } from "./verify.ts";
+import { assertBackend, type ObjectStore, type PutFileOptions, type PutOptions } from "./store.ts";
+import { checkStoredSize, readVerified, sha256Hex, verifyDigest } from "./verify.ts";
 
 const MIB = 1024 * 1024;
 /** S3's smallest part (except the last). */
@@ -59,6 +64,42 @@ export function createS3Store(options: S3StoreOptions): S3Store {
   const queueSize = options.queueSize ?? 4;
   const where = (ref: StoreRef) => `s3 store object s3://${bucket}/${ref.location}`;
 
+  /** The object's body as a Node stream, its stated length already checked. */
+  async function openBody(ref: StoreRef): Promise<Readable> {
+    assertBackend(ref, "s3");
+    checkLocation(ref.location);
+    let body: unknown;
+    let contentLength: number | undefined;
+    try {
+      const response = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: ref.location }),
+      );
+      body = response.Body;
+      contentLength = response.ContentLength;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === "NoSuchKey") {
+        throw new NotFoundError(`${where(ref)} does not exist`, {
+          cause: error,
+          context: { location: ref.location },
+          hint: "it was deleted after its last reader or expired by the bucket lifecycle",
+        });
+      }
+      throw error;
+    }
+    if (!(body instanceof Readable)) {
+      throw new ProtocolError(`${where(ref)}: the S3 client returned no Node stream`);
+    }
+    if (contentLength !== undefined) {
+      try {
+        checkStoredSize(contentLength, ref, where(ref));
+      } catch (error) {
+        body.destroy();
+        throw error;
+      }
+    }
+    return body;
+  }
+
   return {
     backend: "s3",
     bucket,
@@ -84,36 +125,62 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     },
 
     async get(ref: StoreRef): Promise<Uint8Array> {
-      assertBackend(ref, "s3");
-      checkLocation(ref.location);
-      let body: unknown;
-      let contentLength: number | undefined;
+      const body = await openBody(ref);
       try {
-        const response = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: ref.location }),
-        );
-        body = response.Body;
-        contentLength = response.ContentLength;
-      } catch (error) {
-        if (error instanceof S3ServiceException && error.name === "NoSuchKey") {
-          throw new NotFoundError(`${where(ref)} does not exist`, {
-            cause: error,
-            context: { location: ref.location },
-            hint: "it was deleted after its last reader or expired by the bucket lifecycle",
-          });
-        }
-        throw error;
-      }
-      if (!(body instanceof Readable)) {
-        throw new ProtocolError(`${where(ref)}: the S3 client returned no Node stream`);
-      }
-      try {
-        if (contentLength !== undefined) checkStoredSize(contentLength, ref, where(ref));
         return await readVerified(body, ref, where(ref));
       } finally {
         // Frees the socket when we stopped early (an integrity error).
         body.destroy();
       }
+    },
+
+    async getToFile(ref: StoreRef, path: string): Promise<void> {
+      const body = await openBody(ref);
+      const hash = createHash("sha256");
+      let size = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.byteLength;
+          if (size > ref.size) {
+            done(
+              new IntegrityError(`${where(ref)} is longer than its reference's ${ref.size} bytes`),
+            );
+            return;
+          }
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await pipeline(body, count, createWriteStream(path));
+        checkStoredSize(size, ref, where(ref));
+        verifyDigest(hash.digest("hex"), ref, where(ref));
+      } catch (error) {
+        await unlink(path).catch(() => undefined);
+        throw error;
+      } finally {
+        body.destroy();
+      }
+    },
+
+    async putFile(path: string, options: PutFileOptions): Promise<StoreRef> {
+      const { codec, temporary = false, sha256, size } = options;
+      const location = newLocation(codec, temporary);
+      await new Upload({
+        client,
+        partSize,
+        queueSize,
+        leavePartsOnError: false,
+        params: {
+          Bucket: bucket,
+          Key: location,
+          Body: createReadStream(path),
+          ContentType: CONTENT_TYPES[codec],
+          Metadata: { sha256, codec },
+        },
+      }).done();
+      return { store: "s3", location, size, sha256, codec };
     },
 
     async delete(ref: StoreRef): Promise<void> {

@@ -15,6 +15,12 @@ export interface PutOptions {
   temporary?: boolean;
 }
 
+/** A local file's bytes to store, with the size and sha256 its writer computed. */
+export interface PutFileOptions extends PutOptions {
+  size: number;
+  sha256: string;
+}
+
 /** One backend of the proxy store: bytes in, a reference out, and back. */
 export interface ObjectStore {
   readonly backend: StoreBackend;
@@ -24,6 +30,13 @@ export interface ObjectStore {
   get(ref: StoreRef): Promise<Uint8Array>;
   /** Remove the object; removing one that is already gone is not an error. */
   delete(ref: StoreRef): Promise<void>;
+  /**
+   * Stream the referenced object into a local file, verified on the way (a mismatch removes
+   * the file): large objects never sit whole in this process's memory. Optional.
+   */
+  getToFile?(ref: StoreRef, path: string): Promise<void>;
+  /** Store a local file's bytes, streamed; its size and sha256 come from its writer. Optional. */
+  putFile?(path: string, options: PutFileOptions): Promise<StoreRef>;
 }
 
 /** The backends this process can reach, by name; a reference names the one that holds it. */

@@ -44,16 +44,17 @@ export async function readVerified(
     offset += chunk.byteLength;
   }
   checkStoredSize(offset, ref, where);
-  checkSha256(hash.digest("hex"), ref, where);
+  verifyDigest(hash.digest("hex"), ref, where);
   return out;
 }
 
 /** Refuse bytes whose sha256 differs from the reference's. */
 export function verifySha256(bytes: Uint8Array, ref: StoreRef, where: string): void {
-  checkSha256(sha256Hex(bytes), ref, where);
+  verifyDigest(sha256Hex(bytes), ref, where);
 }
 
-function checkSha256(actual: string, ref: StoreRef, where: string): void {
+/** Refuse a computed sha256 (hex) that differs from the reference's. */
+export function verifyDigest(actual: string, ref: StoreRef, where: string): void {
   if (actual !== ref.sha256) {
     throw new IntegrityError(`${where} has sha256 ${actual} but its reference says ${ref.sha256}`, {
       hint: CORRUPTED_HINT,

@@ -1,5 +1,5 @@
 import { createHash, randomFillSync } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -154,6 +154,29 @@ describe("s3 store", () => {
     await expect(decodePayload(payload, stores)).rejects.toThrow(
       new RegExp(`holds 2 bytes but its reference says ${ref.size}$`),
     );
+  });
+
+  it("streams objects to and from local files, verifying them on the way", async () => {
+    const s3 = stores.s3;
+    if (!s3?.getToFile || !s3.putFile) throw new Error("the s3 store streams files");
+    const bytes = randomFillSync(new Uint8Array(12 * 1024 * 1024 + 5));
+    const ref = await s3.put(bytes, { codec: "bytes" });
+    const path = join(dir, "streamed", "object.bytes");
+    await s3.getToFile(ref, path);
+    expect(new Uint8Array(await readFile(path))).toEqual(bytes);
+
+    // Back up from the file: a new object, multipart, the same bytes.
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const again = await s3.putFile(path, { codec: "bytes", size: bytes.byteLength, sha256 });
+    expect(again.location).not.toBe(ref.location);
+    expect(await s3.get(again)).toEqual(bytes);
+
+    // A reference that does not match: an IntegrityError, and no file left behind.
+    const wrong = join(dir, "streamed", "wrong.bytes");
+    await expect(s3.getToFile({ ...ref, sha256: "b".repeat(64) }, wrong)).rejects.toThrow(
+      IntegrityError,
+    );
+    await expect(stat(wrong)).rejects.toThrow(/ENOENT/);
   });
 
   it("refuses locations outside store/ and tmp/, such as the registry", async () => {
