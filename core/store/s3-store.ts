@@ -64,6 +64,27 @@ export function createS3Store(options: S3StoreOptions): S3Store {
   const queueSize = options.queueSize ?? 4;
   const where = (ref: StoreRef) => `s3 store object s3://${bucket}/${ref.location}`;
 
+  /** Upload under a fresh location, in parts of partSize (bytes or a stream). */
+  async function upload(body: Uint8Array | Readable, options: PutFileOptions): Promise<StoreRef> {
+    const { codec, temporary = false, sha256, size } = options;
+    const location = newLocation(codec, temporary);
+    await new Upload({
+      client,
+      partSize,
+      queueSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket: bucket,
+        Key: location,
+        Body: body,
+        ContentType: CONTENT_TYPES[codec],
+        // For people browsing the bucket; reads trust only the reference.
+        Metadata: { sha256, codec },
+      },
+    }).done();
+    return { store: "s3", location, size, sha256, codec };
+  }
+
   /** The object's body as a Node stream, its stated length already checked. */
   async function openBody(ref: StoreRef): Promise<Readable> {
     assertBackend(ref, "s3");
@@ -104,24 +125,8 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     backend: "s3",
     bucket,
 
-    async put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
-      const location = newLocation(codec, temporary);
-      const sha256 = sha256Hex(bytes);
-      await new Upload({
-        client,
-        partSize,
-        queueSize,
-        leavePartsOnError: false,
-        params: {
-          Bucket: bucket,
-          Key: location,
-          Body: bytes,
-          ContentType: CONTENT_TYPES[codec],
-          // For people browsing the bucket; reads trust only the reference.
-          Metadata: { sha256, codec },
-        },
-      }).done();
-      return { store: "s3", location, size: bytes.byteLength, sha256, codec };
+    put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
+      return upload(bytes, { codec, temporary, size: bytes.byteLength, sha256: sha256Hex(bytes) });
     },
 
     async get(ref: StoreRef): Promise<Uint8Array> {
@@ -164,23 +169,8 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       }
     },
 
-    async putFile(path: string, options: PutFileOptions): Promise<StoreRef> {
-      const { codec, temporary = false, sha256, size } = options;
-      const location = newLocation(codec, temporary);
-      await new Upload({
-        client,
-        partSize,
-        queueSize,
-        leavePartsOnError: false,
-        params: {
-          Bucket: bucket,
-          Key: location,
-          Body: createReadStream(path),
-          ContentType: CONTENT_TYPES[codec],
-          Metadata: { sha256, codec },
-        },
-      }).done();
-      return { store: "s3", location, size, sha256, codec };
+    putFile(path: string, options: PutFileOptions): Promise<StoreRef> {
+      return upload(createReadStream(path), options);
     },
 
     async delete(ref: StoreRef): Promise<void> {
