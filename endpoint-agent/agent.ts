@@ -23,6 +23,7 @@ import { SlotPool } from "./slots.ts";
 import { ResultSpool } from "./spool.ts";
 import type { TaskContext } from "./task-context.ts";
 import { handleMessage } from "./task-handler.ts";
+import { TaskProcesses } from "./task-processes.ts";
 import { RECEIVE_VISIBILITY_SECONDS } from "./visibility.ts";
 
 /** SQS receives at most 10 messages per call. */
@@ -141,6 +142,13 @@ export class EndpointAgent {
         signal,
         logger: this.#log,
       });
+      // Processes a killed predecessor on this host left running: they would compete with
+      // their tasks' second attempts for the whole walltime.
+      const processes = new TaskProcesses(
+        join(this.#config.spoolDir, `${this.endpointId}-processes`),
+      );
+      const reaped = await processes.reapOrphans(this.#log);
+      if (reaped > 0) this.#log.warn({ reaped }, "stopped orphaned task process groups");
       this.#pool = pool;
       this.#results = results;
       this.#cancellations = cancellations;
@@ -159,6 +167,7 @@ export class EndpointAgent {
         results,
         batchers,
         cancellations,
+        processes,
         stores: createStores({
           s3: { client: this.#deps.s3, bucket: this.#deps.bucket },
           policies: this.#config.storePolicies,

@@ -5,6 +5,7 @@ import { sleep } from "./backoff.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
+import type { TaskProcesses } from "./task-processes.ts";
 
 /** SQS cannot carry more anyway; the proxy store will carry large results. */
 const MAX_STDOUT_BYTES = 1_048_576;
@@ -14,6 +15,8 @@ export interface ShellRunOptions {
   scratchRoot: string;
   /** SIGTERM -> SIGKILL delay. */
   killGraceMs: number;
+  /** Where running process groups are noted, for a restarted agent to reap. */
+  processes?: TaskProcesses;
 }
 
 /**
@@ -27,9 +30,13 @@ export async function runShell(
   options: ShellRunOptions,
 ): Promise<RunOutcome> {
   const dir = await mkdtemp(join(options.scratchRoot, `${task.taskId}-`));
+  let group: number | undefined;
   try {
-    return await runIn(dir, task, argvTemplate, options);
+    return await runIn(dir, task, argvTemplate, options, (pgid) => {
+      group = pgid;
+    });
   } finally {
+    if (group !== undefined) options.processes?.forget(group);
     await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
       task.logger.warn({ err, dir }, "cannot remove a task's scratch dir"),
     );
@@ -41,6 +48,7 @@ async function runIn(
   task: RunTask,
   argvTemplate: readonly string[],
   options: ShellRunOptions,
+  onGroup: (pgid: number) => void,
 ): Promise<RunOutcome> {
   const argv = argvTemplate.map((a) =>
     a.replaceAll("{scratchDir}", dir).replaceAll("{taskId}", task.taskId),
@@ -73,6 +81,10 @@ async function runIn(
     stderrTail: stderrTail.text(),
   });
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  if (child.pid !== undefined) {
+    onGroup(child.pid);
+    options.processes?.record(child.pid, task.taskId);
+  }
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   child.stdout.on("data", (chunk: Buffer) => {
     stdoutTail.push(chunk);

@@ -9,6 +9,7 @@ import type { FunctionCache } from "./function-cache.ts";
 import type { NodeWorkerPool } from "./node-pool.ts";
 import type { ResultDelivery } from "./result-delivery.ts";
 import type { Slot } from "./slots.ts";
+import type { TaskProcesses } from "./task-processes.ts";
 
 /** What every task of one agent run shares. */
 export interface TaskContext {
@@ -22,6 +23,8 @@ export interface TaskContext {
   /** Batched SQS calls (visibility extensions, result sends, deletes) shared by all tasks. */
   batchers: SqsBatchers;
   cancellations: CancellationWatcher;
+  /** Shell tasks' process groups, for the next agent to reap if this one is killed. */
+  processes: TaskProcesses;
   /** Proxy store backends for arguments and results by reference. */
   stores: Stores;
   host: string;

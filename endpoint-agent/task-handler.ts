@@ -179,6 +179,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
         ? await runShell(run, record.spec.argv, {
             scratchRoot: ctx.config.scratchDir,
             killGraceMs: ctx.config.killGraceSeconds * 1000,
+            processes: ctx.processes,
           })
         : await ctx.pool.run(run, bundlePath ?? "");
     if (outcome.kind === "released") {

@@ -229,4 +229,35 @@ describe("shutdown", () => {
       await b.close();
     }
   });
+
+  it("a restarted agent stops the shell processes its killed predecessor left running", async () => {
+    const mark = marker();
+    // sh records its pid (the group's) and waits on a child: a whole group outlives the agent.
+    const orphan = await h.registerShell("orphan", ["sh", "-c", `echo $$ > ${mark}; sleep 60`]);
+    const child = await h.spawnAgent({ pollWaitSeconds: 1 });
+    const taskId = await h.sendTask(orphan, {}, { walltimeSeconds: 120, maxAttempts: 1 });
+    await started(mark);
+    const pgid = Number(readFileSync(mark, "utf8"));
+    child.child.kill("SIGKILL");
+    await child.exited;
+    const groupAlive = () => {
+      try {
+        process.kill(-pgid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Nothing stops it by itself: sleep 60 keeps going without its agent.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(groupAlive()).toBe(true);
+    const b = await startAgent();
+    try {
+      await waitUntil(() => !groupAlive(), 10_000, "the orphaned process group stopped");
+      expect(h.results.byTask(taskId).length).toBeLessThanOrEqual(1);
+    } finally {
+      await b.close();
+      await settle();
+    }
+  });
 });
