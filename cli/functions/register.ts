@@ -47,14 +47,18 @@ export async function bundleFunction(entry: string): Promise<{ code: Uint8Array;
   return { code, sha256: createHash("sha256").update(code).digest("hex") };
 }
 
-/** Bundle, upload by content hash, and record the function in the registry. */
+/**
+ * Bundle, upload by content hash, and record the function in the registry.
+ * @param bundle the entry's bundle when the caller already built it (to compare hashes)
+ */
 export async function registerNodeFunction(
   deps: RegisterNodeFunctionDeps,
   entry: string,
   name: string,
   description?: string,
+  bundle?: { code: Uint8Array; sha256: string },
 ): Promise<FunctionRecord> {
-  const { code, sha256 } = await bundleFunction(entry);
+  const { code, sha256 } = bundle ?? (await bundleFunction(entry));
   const key = bundleKey(sha256);
   await deps.s3.send(
     new PutObjectCommand({
@@ -80,14 +84,18 @@ export async function registerShellFunction(
   name: string,
   description?: string,
 ): Promise<FunctionRecord> {
-  const sha256 = createHash("sha256")
-    .update(JSON.stringify({ kind: "shell", argv }))
-    .digest("hex");
   const { function: record } = await deps.control.call("registerFunction", {
     name,
-    sha256,
+    sha256: shellFunctionSha256(argv),
     spec: { kind: "shell", argv },
     ...(description ? { description } : {}),
   });
   return record;
+}
+
+/** The version hash of a `shell` function: it covers the whole argv template. */
+export function shellFunctionSha256(argv: readonly string[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ kind: "shell", argv }))
+    .digest("hex");
 }

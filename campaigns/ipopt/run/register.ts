@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   bundleFunction,
   type RegisterNodeFunctionDeps,
   registerNodeFunction,
   registerShellFunction,
+  shellFunctionSha256,
 } from "#cli/functions/register.ts";
 import { type MlBackendName, MPNN_FUNCTION_NAMES, mpnnArgv } from "../mpnn/index.ts";
 import { FUNCTION_NAMES } from "./campaign.ts";
@@ -37,25 +37,18 @@ export async function registerCampaignFunctions(
     ([file]) => mlBackend === "gp" || file === "simulate",
   );
   for (const [file, name] of node) {
-    const { sha256 } = await bundleFunction(entry(file));
-    if (await known(name, sha256)) continue;
-    await registerNodeFunction(deps, entry(file), name, `ipopt campaign: ${file}`);
+    const bundle = await bundleFunction(entry(file));
+    if (await known(name, bundle.sha256)) continue;
+    await registerNodeFunction(deps, entry(file), name, `ipopt campaign: ${file}`, bundle);
     registered.push(name);
   }
   if (mlBackend === "mpnn") {
     for (const [fn, name] of Object.entries(MPNN_FUNCTION_NAMES)) {
       const argv = mpnnArgv(mlPython, fn as keyof typeof MPNN_FUNCTION_NAMES);
-      if (await known(name, shellSha256(argv))) continue;
+      if (await known(name, shellFunctionSha256(argv))) continue;
       await registerShellFunction(deps, argv, name, `ipopt campaign: MPNN ${fn} (PyTorch)`);
       registered.push(name);
     }
   }
   return registered;
-}
-
-/** The version hash registerShellFunction gives an argv. */
-function shellSha256(argv: string[]): string {
-  return createHash("sha256")
-    .update(JSON.stringify({ kind: "shell", argv }))
-    .digest("hex");
 }
