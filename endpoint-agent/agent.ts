@@ -25,6 +25,7 @@ import type { TaskContext } from "./task-context.ts";
 import { handleMessage } from "./task-handler.ts";
 import { TaskProcesses } from "./task-processes.ts";
 import { RECEIVE_VISIBILITY_SECONDS } from "./visibility.ts";
+import { Waiters } from "./waiters.ts";
 
 /** SQS receives at most 10 messages per call. */
 const MAX_RECEIVE_BATCH = 10;
@@ -70,7 +71,7 @@ export class EndpointAgent {
   /** Messages received ahead of free slots (prefetchTasks), oldest first. */
   readonly #ahead: Ahead[] = [];
   /** Wakes the poller when a slot frees or the prefetched queue shrinks. */
-  #roomWaiters: Array<() => void> = [];
+  readonly #room = new Waiters();
   #aheadTimer: NodeJS.Timeout | undefined;
   #ctx: TaskContext | undefined;
   #state: AgentState = "idle";
@@ -276,7 +277,7 @@ export class EndpointAgent {
     while (!signal.aborted) {
       const room = this.#slots.free + this.#config.prefetchTasks - this.#ahead.length;
       if (room <= 0) {
-        await this.#waitForRoom(signal);
+        await this.#room.wait(signal);
         continue;
       }
       let messages: Message[];
@@ -340,25 +341,6 @@ export class EndpointAgent {
     }
   }
 
-  /** Resolves when a slot frees, the prefetched queue shrinks, or the signal aborts. */
-  #waitForRoom(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onAbort = () => resolve();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#roomWaiters.push(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      });
-    });
-  }
-
-  #wakeRoom(): void {
-    const waiters = this.#roomWaiters;
-    this.#roomWaiters = [];
-    for (const wake of waiters) wake();
-  }
-
   /**
    * Start received messages whose cancellation check answered on free slots, oldest first.
    * One that waited past half its receive visibility goes back to the queue instead (another
@@ -391,7 +373,7 @@ export class EndpointAgent {
       this.#aheadTimer = setTimeout(() => this.#runAhead(ctx), 1_000);
       this.#aheadTimer.unref();
     }
-    this.#wakeRoom();
+    this.#room.wake();
   }
 
   /** Make a received message visible again at once, for any agent. */
@@ -414,7 +396,7 @@ export class EndpointAgent {
     this.#aheadTimer = undefined;
     const ctx = this.#ctx;
     for (const a of this.#ahead.splice(0)) if (ctx) this.#handBack(ctx, a.message);
-    this.#wakeRoom();
+    this.#room.wake();
   }
 
   #dispatch(
@@ -448,7 +430,7 @@ export class EndpointAgent {
         this.#inFlight.delete(key);
         this.#slots.release(slot);
         if (this.#state === "running") this.#runAhead(ctx);
-        else this.#wakeRoom();
+        else this.#room.wake();
       });
     this.#inFlight.set(key, flight);
   }

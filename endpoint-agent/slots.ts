@@ -4,11 +4,10 @@ export interface Slot {
   readonly gpu: string | undefined;
 }
 
-/** Worker slots: the agent receives only as many messages as there are free slots. */
+/** Worker slots: a task runs only on a free one (the agent wakes its poller on release). */
 export class SlotPool {
   readonly #free: Slot[];
   readonly total: number;
-  #waiters: Array<() => void> = [];
 
   constructor(options: { workers: number; gpuIds: readonly string[] }) {
     const count = options.gpuIds.length > 0 ? options.gpuIds.length : options.workers;
@@ -34,21 +33,5 @@ export class SlotPool {
 
   release(slot: Slot): void {
     this.#free.push(slot);
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  /** Resolves when a slot is free or the signal aborts: the poller never spins while full. */
-  waitForFree(signal: AbortSignal): Promise<void> {
-    if (this.#free.length > 0 || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onAbort = () => resolve();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      });
-    });
   }
 }
