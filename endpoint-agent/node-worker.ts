@@ -4,6 +4,7 @@
  * Lambda) and calls its default export, or its `handler` export, with the task's args.
  */
 import { pathToFileURL } from "node:url";
+import { FerryError } from "#core/errors.ts";
 import { encodeResultHere, readArgs } from "./worker-data.ts";
 import { ParentMessage, type RunReply, type RunRequest, type WorkerMessage } from "./worker-ipc.ts";
 
@@ -28,10 +29,8 @@ function failure(
   stage: "args" | "function" | "result" = "function",
 ): RunReply {
   const e = error instanceof Error ? error : new Error(String(error));
-  const oneLine =
-    stage !== "function" && typeof (e as { toOneLine?: unknown }).toOneLine === "function"
-      ? (e as unknown as { toOneLine(): string }).toOneLine()
-      : e.message;
+  // Reading or storing data fails with Ferry's own errors, whose one line carries the hint.
+  const oneLine = stage !== "function" && e instanceof FerryError ? e.toOneLine() : e.message;
   return {
     type: "done",
     taskId,

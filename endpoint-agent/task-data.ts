@@ -64,10 +64,7 @@ export class TaskData {
   }
 
   /** How the worker stores the result, when this agent could store it the same way. */
-  async resultSpec(
-    topic: string,
-    fromTask: TaskMessage["resultStore"],
-  ): Promise<ResultSpec | undefined> {
+  resultSpec(topic: string, fromTask: TaskMessage["resultStore"]): ResultSpec | undefined {
     const { file, s3 } = this.#ctx.stores;
     const policy: StorePolicy = resultPolicyFor(
       this.#ctx.config.storePolicies,

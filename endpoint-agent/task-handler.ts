@@ -165,9 +165,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       args,
       walltimeMs: walltimeSeconds * 1000,
       ...(argsRef ? { argsRef } : {}),
-      ...(record.spec.kind === "node"
-        ? specOf(await data.resultSpec(task.topic, task.resultStore))
-        : {}),
+      ...(record.spec.kind === "node" ? specOf(data.resultSpec(task.topic, task.resultStore)) : {}),
       gpu: job.slot.gpu,
       release: job.release,
       cancel: watch.signal,

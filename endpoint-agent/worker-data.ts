@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import type { Payload } from "#core/protocol/index.ts";
 import { createFileStore, decodeValue, encodePayload, type Stores } from "#core/store/index.ts";
 import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
@@ -34,18 +33,16 @@ export async function encodeResultHere(value: unknown, spec: ResultSpec): Promis
   if (policy.backend === "file") stores.file = createFileStore({ dir: policy.fileDir });
   // Staged objects live one task long on local disk: no fsync.
   if (policy.backend === "s3") stores.s3 = createFileStore({ dir: spec.stageDir, fsync: false });
-  const started = performance.now();
   const encoded = await encodePayload(value, {
     topic: spec.topic,
     policies: { [spec.topic]: policy },
     stores,
     temporary: true,
-    ...(spec.maxInlineBytes === undefined ? {} : { maxInlineBytes: spec.maxInlineBytes }),
   });
   return {
     payload: encoded.payload,
     staged: policy.backend === "s3" && "ref" in encoded.payload,
     serializeMs: encoded.serializeMs,
-    storeMs: encoded.storeMs || (policy.backend === "none" ? 0 : performance.now() - started),
+    storeMs: encoded.storeMs,
   };
 }

@@ -25,7 +25,6 @@ export const ResultSpec = z.object({
   ]),
   /** Where an object bound for S3 is written for the agent to upload. */
   stageDir: z.string().min(1),
-  maxInlineBytes: z.number().int().positive().optional(),
 });
 export type ResultSpec = z.infer<typeof ResultSpec>;
 
