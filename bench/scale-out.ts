@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import { performance } from "node:perf_hooks";
 import type { BenchContext, BenchOutput } from "./context.ts";
 import { FUNCTIONS } from "./deployment.ts";
 import { type Row, ratioRow } from "./report.ts";
-import { medianStages, stagesOf } from "./stages.ts";
+import { medianStages } from "./stages.ts";
+import { timedBatch } from "./timed-batch.ts";
 
 const TARGET_EFFICIENCY = 0.9;
 const SLEEP_MS = 50;
@@ -87,19 +87,12 @@ export async function benchScaleOut(ctx: BenchContext): Promise<BenchOutput> {
 }
 
 async function runSleeps(ctx: BenchContext, endpointId: string, count: number): Promise<number> {
-  const stageKey = "scale-out";
   const specs = Array.from({ length: count }, () => ({
     function: FUNCTIONS.sleep,
     args: { ms: SLEEP_MS },
     endpointId,
   }));
-  const submittedAt = Date.now();
-  const t0 = performance.now();
-  const futures = await ctx.executor.submitMany(specs);
-  const results = await Promise.all(futures.map((f) => f.result));
-  const seconds = (performance.now() - t0) / 1000;
-  const done = Date.now();
-  ctx.stages[stageKey] = results.map((r) => stagesOf(r.timings, submittedAt, done));
+  const { seconds, results } = await timedBatch(ctx, specs, "scale-out");
   if (results.some((r) => !r.ok)) throw new Error("a sleep task failed");
   return seconds;
 }

@@ -9,7 +9,8 @@ import type { BenchContext, BenchOutput } from "./context.ts";
 import { FUNCTIONS } from "./deployment.ts";
 import { createRawQueue, deleteRawQueue } from "./raw-queues.ts";
 import { ratioRow } from "./report.ts";
-import { medianStages, stagesOf } from "./stages.ts";
+import { medianStages } from "./stages.ts";
+import { timedBatch } from "./timed-batch.ts";
 import { startWorkerChild, stopWorkerChild } from "./worker-child.ts";
 
 const TARGET_RATIO = 1.0;
@@ -74,19 +75,12 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchOutput> {
 }
 
 async function runFerry(ctx: BenchContext, count: number): Promise<number> {
-  const stageKey = "throughput";
   const specs = Array.from({ length: count }, (_, i) => ({
     function: FUNCTIONS.echo,
     args: { i },
     endpointId: ctx.endpointId,
   }));
-  const submittedAt = Date.now();
-  const t0 = performance.now();
-  const futures = await ctx.executor.submitMany(specs);
-  const results = await Promise.all(futures.map((f) => f.result));
-  const seconds = (performance.now() - t0) / 1000;
-  const done = Date.now();
-  ctx.stages[stageKey] = results.map((r) => stagesOf(r.timings, submittedAt, done));
+  const { seconds, results } = await timedBatch(ctx, specs, "throughput");
   const failed = results.filter((r) => !r.ok).length;
   if (failed > 0) throw new Error(`${failed} of ${count} no-op tasks failed`);
   return seconds;
