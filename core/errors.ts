@@ -45,6 +45,9 @@ export class ProtocolError extends FerryError {}
 /** A named thing (endpoint, function, session) does not exist. */
 export class NotFoundError extends FerryError {}
 
+/** The request contradicts what is recorded (a closed session, the same id with other content). */
+export class ConflictError extends FerryError {}
+
 /** A request refused by policy: function not allowed, hash mismatch. */
 export class RefusedError extends FerryError {}
 

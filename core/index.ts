@@ -2,6 +2,7 @@
 export { type Connection, connect } from "./connect.ts";
 export {
   ConfigError,
+  ConflictError,
   describeError,
   type ErrorContext,
   FerryError,

@@ -34,6 +34,9 @@ export const registryKeys = {
    * so expiring records after 7 days would let a long-queued cancelled task run after all.
    */
   cancellation: (taskId: string) => `registry/cancellations/${taskId}.json`,
+  /** Results whose session queue refused them, kept for the session's client. */
+  parked: (sessionId: string, taskId: string) => `registry/parked/${sessionId}/${taskId}.json`,
+  parkedPrefix: (sessionId: string) => `registry/parked/${sessionId}/`,
 };
 
 export const bundleKey = (sha256: string) => `functions/${sha256}.mjs`;

@@ -6,18 +6,19 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { isQueueMissing } from "#core/aws/errors.ts";
 import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { createStores } from "#core/store/index.ts";
-import { backoffDelayMs, sleep } from "./backoff.ts";
 import { CancellationWatcher } from "./cancellation.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { FunctionCache } from "./function-cache.ts";
 import { agentIdFor, Heartbeat } from "./heartbeat.ts";
 import { NodeWorkerPool } from "./node-pool.ts";
-import { isQueueGone, resolveTaskQueueUrl } from "./queue.ts";
+import { isDeregistered, resolveTaskQueueUrl } from "./queue.ts";
 import { ResultDelivery } from "./result-delivery.ts";
 import { SlotPool } from "./slots.ts";
 import { ResultSpool } from "./spool.ts";
@@ -115,12 +116,14 @@ export class EndpointAgent {
     this.#state = "starting";
     const signal = this.#run.signal;
     try {
-      const taskQueueUrl = await resolveTaskQueueUrl(
-        this.#deps.sqs,
-        this.#deps.queuePrefix,
-        this.endpointId,
+      const taskQueueUrl = await resolveTaskQueueUrl({
+        sqs: this.#deps.sqs,
+        control: this.#deps.control,
+        queuePrefix: this.#deps.queuePrefix,
+        endpointId: this.endpointId,
         signal,
-      );
+        logger: this.#log,
+      });
       await Promise.all(
         [this.#config.scratchDir, this.#config.cacheDir].map((d) => mkdir(d, { recursive: true })),
       );
@@ -134,6 +137,10 @@ export class EndpointAgent {
         sqs: this.#deps.sqs,
         batchers,
         spool: new ResultSpool(join(this.#config.spoolDir, this.endpointId)),
+        consistencyWindowMs: this.#config.replyRefusalWindowSeconds * 1000,
+        park: async (result, reason, parkSignal) => {
+          await this.#deps.control.call("parkResult", { result, reason }, { signal: parkSignal });
+        },
         signal,
         logger: this.#log,
       });
@@ -303,12 +310,14 @@ export class EndpointAgent {
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
-        if (isQueueGone(err)) {
+        if (isQueueMissing(err) && (await isDeregistered(this.#deps.control, this.endpointId))) {
           // Deregistered under us: nothing more will come; finish what runs and stop.
-          this.#log.error({ err }, "the task queue is gone (endpoint deregistered?): stopping");
-          void this.close("task queue deleted");
+          this.#log.error({ err }, "the endpoint was deregistered and its queue deleted: stopping");
+          void this.close("endpoint deregistered");
           break;
         }
+        // Anything else, a missing queue of a registered endpoint included (AWS answers so
+        // for a while after CreateQueue), passes: back off and poll again.
         const delayMs = backoffDelayMs(failures++, { baseMs: 1_000, capMs: 30_000 });
         this.#log.warn({ err, retryInMs: delayMs }, "cannot receive tasks; retrying");
         await sleep(delayMs, signal);

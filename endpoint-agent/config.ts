@@ -64,6 +64,14 @@ export const SiteConfigSchema = z
     /** Long-poll wait of each receive. @default 20 */
     pollWaitSeconds: z.number().int().min(1).max(20).default(20),
     /**
+     * How long a session's result queue may refuse a result, or answer that it does not exist,
+     * before the agent believes it and parks the result with the control plane (where the
+     * session's client collects it) instead. AWS's own windows: about 1 s for a new queue, up
+     * to 60 s for a deleted one; the result waits in the spool meanwhile, never in a slot.
+     * @default 20
+     */
+    replyRefusalWindowSeconds: z.number().min(0).max(3_600).default(20),
+    /**
      * Store policy of results, per topic ("*": every other topic): over thresholdBytes a
      * result goes by reference through the backend.
      * @default s3 past what a queue message carries inline, else inline
@@ -104,6 +112,7 @@ export interface SiteConfig {
   killGraceSeconds: number;
   cancelPollIntervalSeconds: number;
   pollWaitSeconds: number;
+  replyRefusalWindowSeconds: number;
   storePolicies: StorePolicies;
   storeFileDir: string | undefined;
 }
@@ -161,6 +170,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     killGraceSeconds: c.killGraceSeconds,
     cancelPollIntervalSeconds: c.cancelPollIntervalSeconds,
     pollWaitSeconds: c.pollWaitSeconds,
+    replyRefusalWindowSeconds: c.replyRefusalWindowSeconds,
     storePolicies: resolvePolicies(c.storePolicies, c.storeFileDir),
     storeFileDir: c.storeFileDir === undefined ? undefined : resolve(c.storeFileDir),
   };

@@ -1,9 +1,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { awsErrorCode, classifyAwsError } from "#core/aws/errors.ts";
 import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import { backoffDelayMs, sleep } from "#core/backoff.ts";
+import { describeError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { ResultMessage } from "#core/protocol/index.ts";
 import { MAX_MESSAGE_BYTES } from "#core/store/index.ts";
-import { backoffDelayMs, sleep } from "./backoff.ts";
 import type { ResultSpool, SpoolEntry } from "./spool.ts";
 
 /** Ferry's queues take messages up to this size (their MaximumMessageSize). */
@@ -16,23 +18,47 @@ export interface Delivery {
   receiptHandle: string;
 }
 
-export type DeliveryOutcome = "sent" | "spooled" | "dropped";
+/**
+ * - `sent`: on the session's result queue.
+ * - `parked`: the reply queue kept refusing it or was gone; the control plane holds it for the
+ *   session (a reattaching client, `ferry results`, or `ferry tasks` finds it there).
+ * - `spooled`: on local disk, re-sent in the background; its task message is left alone.
+ */
+export type DeliveryOutcome = "sent" | "parked" | "spooled";
+
+/** Keeps a result with the control plane, for its session's client to collect. */
+export type ParkResult = (
+  result: ResultMessage,
+  reason: string,
+  signal: AbortSignal,
+) => Promise<void>;
 
 export interface ResultDeliveryOptions {
   sqs: SQSClient;
   spool: ResultSpool;
+  /** Where a result goes when its reply queue refuses it past the consistency window. */
+  park: ParkResult;
   signal: AbortSignal;
   logger: Logger;
   /** Shared with the agent's other SQS calls. @default batchers of its own */
   batchers?: SqsBatchers;
   /** Tries before a result is spooled. @default 3 */
   sendAttempts?: number;
+  /**
+   * How long a reply queue may answer "does not exist" (or refuse) before that is believed and
+   * the result parked. AWS: a new queue is unusable for about 1 s, a deleted one lingers up to
+   * 60 s, IAM changes take seconds to apply everywhere.
+   * @default 20_000
+   */
+  consistencyWindowMs?: number;
 }
 
 /**
- * At-least-once delivery: the result is sent, and only then the task message deleted. A result
- * that cannot be sent goes to the disk spool and is re-sent in the background (exponential
- * backoff with jitter), then its task message is deleted.
+ * At-least-once delivery: the result is sent, and only then the task message deleted. Nothing
+ * an AWS call answers makes a result go away: a result that cannot be sent goes to the disk
+ * spool and is re-sent in the background (exponential backoff with jitter); one whose reply
+ * queue keeps refusing it or is gone is parked with the control plane; only then is its task
+ * message deleted.
  *
  * Sends and deletes go through batch calls (what many slots deliver at once shares a request),
  * and `deliver` returns once the result is out: the delete follows in the background, so the
@@ -57,26 +83,34 @@ export class ResultDelivery {
     const d = { ...delivery, result: fitResult(delivery.result) };
     const log = this.#o.logger.child({ taskId: d.result.taskId });
     const attempts = this.#o.sendAttempts ?? 3;
+    let refusedSince: number | undefined;
+    let lastError = "";
     for (let attempt = 0; attempt < attempts; attempt++) {
       try {
         await this.#send(d);
-        const deleting = this.#deleteTask(d, log).finally(() => this.#deleting.delete(deleting));
-        this.#deleting.add(deleting);
+        this.#deleteInBackground(d, log);
         return "sent";
       } catch (err) {
-        if (isPermanent(err)) {
-          // The reply queue is gone (session closed) or refuses it: nobody can ever read it.
-          log.error({ err, replyTo: d.replyTo }, "result cannot be delivered; dropping it");
-          await this.#deleteTask(d, log);
-          return "dropped";
-        }
-        log.warn({ err, attempt }, "cannot send result; retrying");
+        const kind = classifyAwsError(err);
+        if (kind === "aborted") break;
+        lastError = describeSendError(err);
+        if (kind !== "transient") refusedSince ??= Date.now();
+        // One line per result, not per try: an outage would otherwise flood the log.
+        if (attempt === 0)
+          log.warn({ error: lastError, replyTo: d.replyTo }, "cannot send result; retrying");
+        else log.debug({ err, attempt }, "cannot send result; retrying");
         if (!(await sleep(backoffDelayMs(attempt, { baseMs: 200, capMs: 2_000 }), this.#o.signal)))
           break;
       }
     }
-    await this.#o.spool.put({ ...d, spooledAt: Date.now() });
-    log.warn("result spooled to disk; it will be re-sent");
+    // The spool retries in the background: the slot is not held for the consistency window.
+    await this.#o.spool.put({
+      ...d,
+      spooledAt: Date.now(),
+      ...(refusedSince === undefined ? {} : { refusedSince }),
+      ...(lastError ? { lastError } : {}),
+    });
+    log.warn({ lastError }, "result spooled to disk; it will be re-sent");
     this.#wake?.();
     return "spooled";
   }
@@ -101,23 +135,56 @@ export class ResultDelivery {
   async flushOnce(): Promise<number> {
     let remaining = 0;
     for (const entry of await this.#o.spool.list()) {
-      const log = this.#o.logger.child({ taskId: entry.result.taskId });
-      try {
-        await this.#send(entry);
-      } catch (err) {
-        if (isPermanent(err)) {
-          log.error({ err }, "spooled result cannot be delivered; dropping it");
-          await this.#o.spool.remove(entry);
-        } else {
-          remaining++;
-        }
-        continue;
-      }
-      log.info("spooled result sent");
-      await this.#deleteTask(entry, log);
-      await this.#o.spool.remove(entry);
+      if (this.#o.signal.aborted) return remaining + 1;
+      if (!(await this.#flushEntry(entry))) remaining++;
     }
     return remaining;
+  }
+
+  /** Send (or park) one spooled result; true when it left the spool. */
+  async #flushEntry(entry: SpoolEntry): Promise<boolean> {
+    const log = this.#o.logger.child({ taskId: entry.result.taskId });
+    try {
+      await this.#send(entry);
+      log.info("spooled result sent");
+    } catch (err) {
+      const kind = classifyAwsError(err);
+      if (kind === "aborted") return false;
+      const now = Date.now();
+      const refusedSince = kind === "transient" ? undefined : (entry.refusedSince ?? now);
+      const windowMs = this.#o.consistencyWindowMs ?? 20_000;
+      if (refusedSince === undefined || now - refusedSince < windowMs) {
+        // Keep what was learnt, so the window is counted from the first refusal.
+        const lastError = describeSendError(err);
+        if (refusedSince !== entry.refusedSince || lastError !== entry.lastError) {
+          const { refusedSince: _old, ...rest } = entry;
+          await this.#o.spool.put({
+            ...rest,
+            lastError,
+            ...(refusedSince === undefined ? {} : { refusedSince }),
+          });
+        }
+        return false;
+      }
+      if (!(await this.#park(entry, describeSendError(err), log))) return false;
+    }
+    await this.#deleteTask(entry, log);
+    await this.#o.spool.remove(entry);
+    return true;
+  }
+
+  /** Hand the result to the control plane; false (and it stays spooled) when that fails. */
+  async #park(entry: SpoolEntry, error: string, log: Logger): Promise<boolean> {
+    const reason = `the reply queue ${entry.replyTo} refused the result: ${error}`;
+    try {
+      await this.#o.park(entry.result, reason, this.#o.signal);
+    } catch (err) {
+      if (!this.#o.signal.aborted)
+        log.warn({ err }, "cannot park the result with the control plane; it stays spooled");
+      return false;
+    }
+    log.warn({ reason }, "result parked with the control plane for its session's client");
+    return true;
   }
 
   async #flushLoop(): Promise<void> {
@@ -146,13 +213,18 @@ export class ResultDelivery {
     await this.#batchers.send(d.replyTo, JSON.stringify(result));
   }
 
+  #deleteInBackground(d: Delivery, log: Logger): void {
+    const deleting = this.#deleteTask(d, log).finally(() => this.#deleting.delete(deleting));
+    this.#deleting.add(deleting);
+  }
+
   async #deleteTask(d: Delivery | SpoolEntry, log: Logger): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await this.#batchers.delete(d.taskQueueUrl, d.receiptHandle);
         return;
       } catch (err) {
-        if (isPermanent(err) || this.#o.signal.aborted) {
+        if (classifyAwsError(err) !== "transient" || this.#o.signal.aborted) {
           // An expired receipt: the task will be delivered again; clients drop the duplicate.
           log.warn({ err }, "cannot delete the task message after its result was sent");
           return;
@@ -162,6 +234,12 @@ export class ResultDelivery {
     }
     log.warn("cannot delete the task message after its result was sent");
   }
+}
+
+function describeSendError(err: unknown): string {
+  const code = awsErrorCode(err);
+  const message = describeError(err);
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
 }
 
 /** A result too large for a queue message becomes a failure that says so. */
@@ -181,15 +259,4 @@ export function fitResult(result: ResultMessage): ResultMessage {
       retriable: false,
     },
   };
-}
-
-/** Client errors (4xx other than throttling): retrying the same request cannot help. */
-export function isPermanent(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  if (e.name === "AbortError") return false;
-  const status = e.$metadata?.httpStatusCode;
-  if (status === undefined) return false;
-  if (status === 429 || status === 403 || /Throttl|RequestThrottled/.test(e.name ?? ""))
-    return false;
-  return status >= 400 && status < 500;
 }

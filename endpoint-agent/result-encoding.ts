@@ -1,3 +1,4 @@
+import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import type { Payload, TaskError, TaskMessage } from "#core/protocol/index.ts";
@@ -8,7 +9,6 @@ import {
   type StorePolicy,
   type Stores,
 } from "#core/store/index.ts";
-import { backoffDelayMs, sleep } from "./backoff.ts";
 
 /**
  * Without a policy for the topic (nor "*"), results stay inline as long as a queue message

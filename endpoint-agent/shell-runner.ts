@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { sleep } from "./backoff.ts";
+import { sleep } from "#core/backoff.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";

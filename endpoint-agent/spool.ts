@@ -10,6 +10,13 @@ export const SpoolEntry = z.object({
   taskQueueUrl: z.string(),
   receiptHandle: z.string(),
   spooledAt: z.number(),
+  /**
+   * When sends of this result started to be refused or to find no queue (not when they merely
+   * failed to connect): after the consistency window it is parked with the control plane.
+   */
+  refusedSince: z.number().optional(),
+  /** The last send error, for the logs and the parked record. */
+  lastError: z.string().optional(),
 });
 export type SpoolEntry = z.infer<typeof SpoolEntry>;
 

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
 import { parseJsonWith, TaskMessage } from "#core/protocol/index.ts";
@@ -7,7 +8,6 @@ import {
   describeNonJson,
   isTemporaryPayload,
 } from "#core/store/index.ts";
-import { backoffDelayMs } from "./backoff.ts";
 import { deadLetter, handleMalformed } from "./malformed.ts";
 import { policyRefusal, resolutionError } from "./policy.ts";
 import { buildResult, notRun, type Reported, type ResultTimings } from "./result-builder.ts";

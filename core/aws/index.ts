@@ -4,3 +4,10 @@ export {
   createAwsClients,
   EMULATOR_CREDENTIALS,
 } from "./clients.ts";
+export {
+  type AwsFailure,
+  awsErrorCode,
+  classifyAwsError,
+  hasAwsCode,
+  isQueueMissing,
+} from "./errors.ts";

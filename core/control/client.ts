@@ -1,14 +1,29 @@
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { FerryError, NotFoundError, ProtocolError, TransientError } from "../errors.ts";
+import {
+  ConflictError,
+  FerryError,
+  NotFoundError,
+  ProtocolError,
+  TransientError,
+} from "../errors.ts";
 import { PROTOCOL_VERSION } from "../protocol/common.ts";
 import {
   type ControlAction,
   type ControlData,
+  type ControlErrorBody,
   ControlRequest,
   ControlResponse,
   ControlResponseData,
 } from "../protocol/control.ts";
 import { parseWith } from "../protocol/parse.ts";
+
+/** The client-side error for each error type the registration function answers. */
+const ERROR_CLASSES: Partial<Record<ControlErrorBody["type"], typeof FerryError>> = {
+  BadRequest: ProtocolError,
+  NotFound: NotFoundError,
+  Conflict: ConflictError,
+  Unavailable: TransientError,
+};
 
 type RequestOf<A extends ControlAction> = Omit<
   Extract<ControlRequest, { action: A }>,
@@ -70,7 +85,7 @@ export class ControlClient {
     }
     const response = parseWith(ControlResponse, json, `${action} response`);
     if (!response.ok) {
-      const Err = response.error.type === "NotFound" ? NotFoundError : FerryError;
+      const Err = ERROR_CLASSES[response.error.type] ?? FerryError;
       throw new Err(response.error.message);
     }
     return parseWith(

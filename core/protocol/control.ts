@@ -6,8 +6,10 @@ import {
   FunctionRecord,
   FunctionSpec,
   HeartbeatRecord,
+  ParkedResult,
   SessionRecord,
 } from "./registry.ts";
+import { ResultMessage } from "./result.ts";
 
 /** Task ids per cancelTasks or checkCancellations call: keeps one call well inside a Lambda's time. */
 export const MAX_CANCELLATION_IDS = 1_000;
@@ -60,6 +62,20 @@ export const ControlRequest = z.discriminatedUnion("action", [
     /** Empty is allowed (the answer is empty too), so an idle agent needs no special case. */
     taskIds: z.array(Uuid).max(MAX_CANCELLATION_IDS),
   }),
+  z.object({
+    v: Version,
+    action: z.literal("parkResult"),
+    /** A result whose reply queue refused it; kept for its session's client. */
+    result: ResultMessage,
+    reason: z.string().max(2_000),
+  }),
+  z.object({
+    v: Version,
+    action: z.literal("listParkedResults"),
+    sessionId: Uuid,
+    /** The `next` of the previous page. */
+    after: z.string().max(200).optional(),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 export type ControlAction = ControlRequest["action"];
@@ -88,12 +104,20 @@ export const ControlResponseData = {
   cancelTasks: z.object({ cancelled: z.number().int().nonnegative() }),
   /** The asked-for ids that are cancelled, in the order asked, without duplicates. */
   checkCancellations: z.object({ cancelled: z.array(Uuid).max(MAX_CANCELLATION_IDS) }),
+  /** `parked` is false when a result of that task was already parked (the first one stays). */
+  parkResult: z.object({ parked: z.boolean() }),
+  /** One page of a session's parked results (bounded by bytes); `next` when there are more. */
+  listParkedResults: z.object({
+    results: z.array(ParkedResult),
+    next: z.string().optional(),
+  }),
 } as const satisfies Record<ControlAction, z.ZodType>;
 
 export type ControlData<A extends ControlAction> = z.infer<(typeof ControlResponseData)[A]>;
 
 export const ControlErrorBody = z.object({
-  type: z.enum(["BadRequest", "NotFound", "Conflict", "Internal"]),
+  /** `Unavailable`: AWS said "not now" (throttled, a queue name in its 60 s reuse window): retry later. */
+  type: z.enum(["BadRequest", "NotFound", "Conflict", "Unavailable", "Internal"]),
   message: z.string(),
 });
 export type ControlErrorBody = z.infer<typeof ControlErrorBody>;

@@ -18,6 +18,7 @@ export {
   FunctionRecord,
   FunctionSpec,
   HeartbeatRecord,
+  ParkedResult,
   SessionRecord,
 } from "./registry.ts";
 export { ErrorType, ResultMessage, TaskError, Timings, WorkerInfo } from "./result.ts";

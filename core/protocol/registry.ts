@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EpochMs, SafeName, Sha256, Uuid, Version } from "./common.ts";
+import { ResultMessage } from "./result.ts";
 
 export const EndpointRecord = z.object({
   v: Version,
@@ -69,6 +70,22 @@ export const CancellationRecord = z.object({
   at: EpochMs,
 });
 export type CancellationRecord = z.infer<typeof CancellationRecord>;
+
+/**
+ * A result an agent could not put on its session's result queue (the queue was deleted, or kept
+ * refusing it past AWS's consistency windows). The control plane keeps it for the session's
+ * client: a reattaching Executor, `ferry results` and `ferry tasks` collect it from here.
+ */
+export const ParkedResult = z.object({
+  v: Version,
+  sessionId: Uuid,
+  taskId: Uuid,
+  /** Why the result is here and not on the queue, as the agent saw it. */
+  reason: z.string().max(2_000),
+  parkedAt: EpochMs,
+  result: ResultMessage,
+});
+export type ParkedResult = z.infer<typeof ParkedResult>;
 
 export const EndpointStatus = z.enum(["online", "stale", "offline"]);
 export type EndpointStatus = z.infer<typeof EndpointStatus>;

@@ -89,5 +89,9 @@ function run(service: RegistrationService, request: ControlRequest): Promise<unk
       return service.cancelTasks(request);
     case "checkCancellations":
       return service.checkCancellations(request);
+    case "parkResult":
+      return service.parkResult(request);
+    case "listParkedResults":
+      return service.listParkedResults(request);
   }
 }

@@ -1,13 +1,27 @@
-import { describeError, FerryError, NotFoundError, ProtocolError } from "#core/errors.ts";
+import { classifyAwsError } from "#core/aws/errors.ts";
+import {
+  ConflictError,
+  describeError,
+  NotFoundError,
+  ProtocolError,
+  TransientError,
+} from "#core/errors.ts";
 import type { ControlErrorBody } from "#core/protocol/control.ts";
 
-/** The request contradicts what is registered (same id or hash, different content). */
-export class ConflictError extends FerryError {}
+export { ConflictError };
 
 /** Map a thrown value to the error body the Lambda returns; unknown errors are Internal. */
 export function toControlError(error: unknown): ControlErrorBody {
   if (error instanceof ProtocolError) return { type: "BadRequest", message: error.toOneLine() };
   if (error instanceof NotFoundError) return { type: "NotFound", message: error.toOneLine() };
   if (error instanceof ConflictError) return { type: "Conflict", message: error.toOneLine() };
+  if (error instanceof TransientError) return { type: "Unavailable", message: error.toOneLine() };
+  // AWS throttled the function's own calls (after the SDK's retries): the caller retries.
+  if (isThrottled(error)) return { type: "Unavailable", message: describeError(error) };
   return { type: "Internal", message: describeError(error) };
+}
+
+function isThrottled(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status !== undefined && classifyAwsError(error) === "transient";
 }

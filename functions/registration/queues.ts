@@ -1,15 +1,26 @@
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { ConflictError } from "./errors.ts";
+import { hasAwsCode, isQueueMissing } from "#core/aws/errors.ts";
+import { TransientError } from "#core/errors.ts";
+
+/**
+ * How long a new queue may stay unusable before ensureQueue returns anyway. AWS: "wait at least
+ * one second after the queue is created to be able to use the queue"; callers still tolerate a
+ * queue that is not visible to every SQS host yet.
+ */
+const NEW_QUEUE_WAIT_MS = 5_000;
+const NEW_QUEUE_POLL_MS = 200;
 
 /**
  * Create a queue, or converge an existing one to `attributes` (CreateQueue refuses an existing
- * name whose attributes differ, e.g. after the stack's maxReceiveCount changed). Returns its URL.
+ * name whose attributes differ, e.g. after the stack's maxReceiveCount changed). Returns its URL
+ * once the queue answers, so that "registered" means "usable" for the caller.
  */
 export async function ensureQueue(
   sqs: SQSClient,
@@ -22,15 +33,17 @@ export async function ensureQueue(
       new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags }),
     );
     if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
+    await waitUsable(sqs, out.QueueUrl);
     return out.QueueUrl;
   } catch (error) {
-    if (hasCode(error, "QueueDeletedRecently")) {
-      throw new ConflictError(`queue ${name} was deleted less than 60 s ago`, {
+    if (hasAwsCode(error, "QueueDeletedRecently")) {
+      throw new TransientError(`queue ${name} was deleted less than 60 s ago`, {
         cause: error,
         hint: "SQS refuses to recreate a queue name for 60 s; retry after that",
       });
     }
-    if (!hasCode(error, "QueueNameExists") && !hasCode(error, "QueueAlreadyExists")) throw error;
+    if (!hasAwsCode(error, "QueueNameExists") && !hasAwsCode(error, "QueueAlreadyExists"))
+      throw error;
   }
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   if (!QueueUrl) throw new Error(`GetQueueUrl ${name} returned no URL`);
@@ -38,22 +51,27 @@ export async function ensureQueue(
   return QueueUrl;
 }
 
+/** Poll a new queue until it answers, or the bounded wait is over. */
+async function waitUsable(sqs: SQSClient, queueUrl: string): Promise<void> {
+  const deadline = Date.now() + NEW_QUEUE_WAIT_MS;
+  for (;;) {
+    try {
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+      );
+      return;
+    } catch (error) {
+      if (!isQueueMissing(error) || Date.now() >= deadline) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, NEW_QUEUE_POLL_MS));
+  }
+}
+
 /** Delete a queue; one that is already gone is fine (deregistration may be retried). */
 export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   try {
     await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
   } catch (error) {
-    if (!hasCode(error, "QueueDoesNotExist") && !hasCode(error, "NonExistentQueue")) throw error;
+    if (!isQueueMissing(error)) throw error;
   }
-}
-
-/**
- * SQS names its errors both ways depending on protocol and service: `QueueNameExists` as the
- * SDK class name, `AWS.SimpleQueueService.QueueNameExists` as the wire code.
- */
-function hasCode(error: unknown, code: string): boolean {
-  const e = error as { name?: unknown; Code?: unknown };
-  return [e?.name, e?.Code].some(
-    (value) => value === code || value === `AWS.SimpleQueueService.${code}`,
-  );
 }

@@ -15,6 +15,7 @@ import {
 import { findCancellations, recordCancellations } from "./cancellations.ts";
 import { mapLimit } from "./concurrency.ts";
 import { ConflictError } from "./errors.ts";
+import { listParked, parkResult } from "./parked.ts";
 import { deleteQueue, ensureQueue } from "./queues.ts";
 import { createRecordStore, type RecordStore } from "./registry-store.ts";
 import { endpointView, HEARTBEAT_RETENTION_MS } from "./status.ts";
@@ -258,10 +259,11 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
       if (!existing) {
         throw new NotFoundError(`session ${sessionId} does not exist`, { context: { sessionId } });
       }
-      await deleteQueue(sqs, existing.resultQueueUrl);
-      // Closing twice keeps the first closing time.
+      // Closing twice keeps the first closing time. The record first: from then on an agent
+      // whose result finds no queue parks it for a session that says it is closed.
       const session: SessionRecord = { ...existing, closedAt: existing.closedAt ?? now() };
       if (existing.closedAt === undefined) await store.put(key, session);
+      await deleteQueue(sqs, existing.resultQueueUrl);
       return { session };
     },
 
@@ -273,6 +275,15 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
 
     async checkCancellations({ taskIds }) {
       return { cancelled: await findCancellations(store, taskIds) };
+    },
+
+    // Kept whether or not the session is known: a result is never the thing that is dropped.
+    async parkResult({ result, reason }) {
+      return { parked: await parkResult(store, result, reason, now()) };
+    },
+
+    async listParkedResults({ sessionId, after }) {
+      return listParked(store, sessionId, after);
     },
   };
 }

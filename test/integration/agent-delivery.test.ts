@@ -235,7 +235,9 @@ describe("shutdown", () => {
     // sh records its pid (the group's) and waits on a child: a whole group outlives the agent.
     const orphan = await h.registerShell("orphan", ["sh", "-c", `echo $$ > ${mark}; sleep 60`]);
     const child = await h.spawnAgent({ pollWaitSeconds: 1 });
-    const taskId = await h.sendTask(orphan, {}, { walltimeSeconds: 120, maxAttempts: 1 });
+    // Two attempts: an earlier test's agent cut off mid-poll may have taken (and dropped) the
+    // message once already; the point here is the reaping, not the attempt count.
+    const taskId = await h.sendTask(orphan, {}, { walltimeSeconds: 120, maxAttempts: 2 });
     await started(mark);
     const pgid = Number(readFileSync(mark, "utf8"));
     child.child.kill("SIGKILL");

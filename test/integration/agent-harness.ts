@@ -67,6 +67,8 @@ export interface Harness {
   dir: string;
   functions: Map<string, FunctionRecord>;
   heartbeats: Array<Omit<HeartbeatRecord, "v" | "at">>;
+  /** Results the agent parked with the stand-in control plane (the real one keeps its own). */
+  parked: ResultMessage[];
   /** The next `n` getFunction calls fail as if the registration service were unreachable. */
   failControl(n: number): void;
   /** getFunction calls answered so far, failed ones included. */
@@ -125,6 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       : undefined;
   // The stand-in answers the actions the agent uses, like the registration function would.
   const cancelled = new Set<string>();
+  const parked: ResultMessage[] = [];
   const standIn = (action: string, request: Record<string, unknown>): unknown => {
     switch (action) {
       case "getFunction": {
@@ -139,6 +142,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         return { cancelled: new Set(request.taskIds as string[]).size };
       case "checkCancellations":
         return { cancelled: (request.taskIds as string[]).filter((id) => cancelled.has(id)) };
+      case "describeEndpoint":
+        // Only what the agent asks it for: whether the endpoint is registered.
+        if (request.endpointId !== endpointId)
+          throw new NotFoundError(`endpoint ${request.endpointId} is not registered`);
+        return {};
+      case "parkResult":
+        parked.push(ResultMessage.parse(request.result));
+        return { parked: true };
       default:
         throw new Error(`unexpected control action ${action}`);
     }
@@ -191,6 +202,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dir,
     functions,
     heartbeats,
+    parked,
     failControl: (n) => {
       failuresLeft = n;
     },
@@ -214,6 +226,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         heartbeatIntervalSeconds: 1,
         killGraceSeconds: 1,
         shutdownGraceSeconds: 5,
+        // Short, so a refused result is parked within a test's patience.
+        replyRefusalWindowSeconds: 2,
         ...overrides,
       }),
     async spawnAgent(config = {}) {

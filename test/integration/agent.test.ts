@@ -132,19 +132,25 @@ describe("endpoint agent against the emulator", () => {
     expect(!result.ok && result.error.message).toContain("unsupported protocol version");
   });
 
-  it("drops the result of a task whose session queue is gone, deletes it, and goes on", async () => {
+  it("parks the result of a task whose session queue is gone, then deletes the task and goes on", async () => {
     const taskId = await h.sendTask(
       add,
       { a: 1, b: 1 },
       { replyTo: `${h.resultQueueUrl}-closed-session` },
     );
+    // Meanwhile the agent serves other tasks: the result waits in the spool, not in a slot.
+    const next = await h.results.waitFor(await h.sendTask(add, { a: 1, b: 2 }));
+    expect(next.ok && next.value).toMatchObject({ inline: { sum: 3 } });
+    await waitUntil(() => h.parked.some((r) => r.taskId === taskId), 20_000, "result parked");
+    const parked = h.parked.find((r) => r.taskId === taskId);
+    expect(parked?.ok && parked.value).toMatchObject({ inline: { sum: 2 } });
+    // Parked first, deleted after: the task message goes only once its result is kept.
     await waitUntil(
       () => !queueBodies(h.server, h.taskQueueName).some((m) => m.body.includes(taskId)),
       10_000,
       "task deleted",
     );
-    const next = await h.results.waitFor(await h.sendTask(add, { a: 1, b: 2 }));
-    expect(next.ok && next.value).toMatchObject({ inline: { sum: 3 } });
+    expect(h.parked.filter((r) => r.taskId === taskId)).toHaveLength(1);
   });
 
   it("sends heartbeats with its slots and running tasks", async () => {

@@ -462,6 +462,63 @@ describe("cancellations", () => {
   });
 });
 
+describe("parked results", () => {
+  const SESSION = "01920000-0000-7000-8000-000000000401";
+  const task = (n: number) =>
+    `01920000-0000-7000-8000-${(0x400 + n).toString(16).padStart(12, "0")}`;
+  const result = (taskId: string, attempt: number, text: string) => ({
+    v: 1,
+    taskId,
+    sessionId: SESSION,
+    topic: "default",
+    attempt,
+    ok: true,
+    value: { inline: { text } },
+    timings: { created: 1, sent: 1, received: 2, resultSent: 3 },
+    worker: { endpointId: UNKNOWN_ID, host: "h", pid: 1 },
+  });
+
+  it("keeps the first result parked for a task and lists them all, page by page", async () => {
+    const first = await call("parkResult", { result: result(task(1), 1, "first"), reason: "gone" });
+    expect(first).toMatchObject({ ok: true, data: { parked: true } });
+    const again = await call("parkResult", {
+      result: result(task(1), 2, "second"),
+      reason: "gone",
+    });
+    expect(again).toMatchObject({ ok: true, data: { parked: false } });
+    // Results near a queue message's size: a page holds only a few, so listing needs `next`.
+    const big = "x".repeat(900_000);
+    for (let i = 2; i <= 7; i++) {
+      await call("parkResult", { result: result(task(i), 1, big), reason: "gone" });
+    }
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await call("listParkedResults", {
+        sessionId: SESSION,
+        ...(after ? { after } : {}),
+      });
+      if (!page.ok) throw new Error(page.error.message);
+      pages++;
+      for (const p of page.data.results) seen.push(p.taskId);
+      after = page.data.next;
+    } while (after !== undefined);
+    expect(pages).toBeGreaterThan(1);
+    expect(seen.sort()).toEqual([1, 2, 3, 4, 5, 6, 7].map(task));
+    const one = await service.listParkedResults({ sessionId: SESSION });
+    const kept = one.results.find((p) => p.taskId === task(1));
+    expect(kept?.result.ok && kept.result.value).toEqual({ inline: { text: "first" } });
+    expect(kept?.reason).toBe("gone");
+    expect((await service.listParkedResults({ sessionId: UNKNOWN_ID })).results).toEqual([]);
+  });
+
+  it("refuses a parked result that is not a result message", async () => {
+    const bad = await call("parkResult", { result: { taskId: task(9) }, reason: "gone" });
+    expect(bad).toMatchObject({ ok: false, error: { type: "BadRequest" } });
+  });
+});
+
 describe("malformed requests", () => {
   const badRequest = async (event: unknown, field: RegExp) => {
     const response = ControlResponse.parse(await handle(event));

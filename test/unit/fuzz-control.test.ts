@@ -60,6 +60,21 @@ const validRequests: Record<ControlAction, Record<string, unknown>> = {
   closeSession: { sessionId: newTaskId() },
   cancelTasks: { sessionId: newTaskId(), taskIds: [newTaskId()] },
   checkCancellations: { taskIds: [newTaskId()] },
+  parkResult: {
+    reason: "QueueDoesNotExist",
+    result: {
+      v: 1,
+      taskId: newTaskId(),
+      sessionId: newTaskId(),
+      topic: "default",
+      attempt: 1,
+      ok: false,
+      error: { type: "Internal", message: "x", retriable: false },
+      timings: { created: 1, sent: 1, received: 2, resultSent: 3 },
+      worker: { endpointId: newTaskId(), host: "h", pid: 1 },
+    },
+  },
+  listParkedResults: { sessionId: newTaskId() },
 };
 const requests = Object.entries(validRequests).map(([action, fields]) => ({
   v: 1,
