@@ -50,7 +50,8 @@ export async function runCampaign(
     return summary;
   } finally {
     bar.stop();
-    await executor.close({ closeSession: true }).catch(() => undefined);
+    // The campaign cancelled what it no longer needs: results still to come get parked.
+    await executor.close({ closeSession: "force" }).catch(() => undefined);
   }
 }
 

@@ -3,6 +3,7 @@ import { connect } from "#core/connect.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
 import { ExitCode, emit } from "../output.ts";
 import { parseJsonOption, resolveEndpointId } from "../resolve.ts";
+import { printable } from "../result-output.ts";
 import { executorFor } from "../sdk/index.ts";
 
 export function registerRunCommand(program: Command): void {
@@ -47,7 +48,7 @@ export function registerRunCommand(program: Command): void {
           ]);
           if (outcome === "timeout") {
             process.stderr.write(
-              `ferry: no result for task ${taskId} after ${opts.timeout}s: is an agent running for this endpoint? (ferry endpoint status ${opts.endpoint})\n`,
+              `ferry: no result for task ${taskId} after ${opts.timeout}s: is an agent running for this endpoint? (ferry endpoint status ${opts.endpoint}); the task stays queued: collect its result later with \`ferry results --session ${executor.sessionId}\`\n`,
             );
             process.exitCode = ExitCode.timeout;
             return;
@@ -67,16 +68,18 @@ async function printResult(
   json: boolean,
   decode: (r: ResultMessage) => Promise<unknown>,
 ): Promise<void> {
-  if (result.ok) {
-    // A large result came by reference: fetch it, so the user sees the value either way.
-    const value = await decode(result);
+  // A large result came by reference: fetch it, so the user sees the value either way.
+  const printed = await printable(result, decode);
+  if (printed.ok) {
+    const value = printed.value;
     emit(json, { ...result, value: { inline: value } }, () => JSON.stringify(value, null, 2));
     return;
   }
-  if (json) emit(json, result, () => "");
+  if (json)
+    emit(json, result.ok ? { ...result, ok: false, error: printed.error } : result, () => "");
   const tail = result.stderrTail ? `\n${result.stderrTail.trimEnd()}` : "";
   process.stderr.write(
-    `ferry: task ${result.taskId} failed: ${result.error.type}: ${result.error.message}${json ? "" : tail}\n`,
+    `ferry: task ${result.taskId} failed: ${printed.error.type}: ${printed.error.message}${json ? "" : tail}\n`,
   );
   process.exitCode = ExitCode.taskFailed;
 }

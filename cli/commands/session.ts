@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ConfigError } from "#core/errors.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { journalDirOf, listJournals, readJournal, SessionJournal } from "../sdk/index.ts";
@@ -52,13 +53,26 @@ export function registerSessionCommands(program: Command): void {
     });
   session
     .command("close <sessionId>")
-    .description("delete the session's result queue (results not yet collected are dropped)")
+    .description(
+      "delete the session's result queue; results still to come are parked for `ferry results`",
+    )
+    .option("--force", "close it even though this machine's journal shows pending tasks")
     .option("--json", "machine-readable output")
-    .action(async (sessionId: string, opts: { json?: boolean }) => {
+    .action(async (sessionId: string, opts: { json?: boolean; force?: boolean }) => {
       await withConnection(async (conn) => {
-        const { session: record } = await conn.control.call("closeSession", { sessionId });
         const dir = journalDirOf(conn);
-        if (await readJournal(dir, sessionId))
+        const journal = await readJournal(dir, sessionId);
+        const pending = [...(journal?.tasks.values() ?? [])].filter((t) => t.state === "pending");
+        if (pending.length > 0 && !opts.force) {
+          throw new ConfigError(
+            `session ${sessionId} has ${pending.length} task(s) without a result`,
+            {
+              hint: "collect them first (`ferry results --session <id> --wait`), or pass --force (their results are then parked, and `ferry results` still finds them)",
+            },
+          );
+        }
+        const { session: record } = await conn.control.call("closeSession", { sessionId });
+        if (journal)
           await new SessionJournal(dir, sessionId).append([{ kind: "closed", at: Date.now() }]);
         emit(Boolean(opts.json), record, () => `session ${sessionId} closed`);
       });

@@ -9,6 +9,7 @@ import { SafeName } from "#core/protocol/index.ts";
 import { ExitCode } from "../output.ts";
 import { progressBar } from "../progress.ts";
 import { resolveEndpointId } from "../resolve.ts";
+import { printable } from "../result-output.ts";
 import { executorFor, type TaskSpec } from "../sdk/index.ts";
 
 /** One input line of `ferry submit`; command-line options fill what a line leaves out. */
@@ -128,13 +129,10 @@ export function registerSubmitCommand(program: Command): void {
           let failed = 0;
           const all = Promise.all(
             futures.map(async (f) => {
-              const r = await f.result;
-              const value = r.ok
-                ? await executor.value(r).catch((e: unknown) => ({ error: String(e) }))
-                : undefined;
-              if (!r.ok) failed++;
+              const printed = await printable(await f.result, (r) => executor.value(r));
+              if (!printed.ok) failed++;
               process.stdout.write(
-                `${JSON.stringify({ line: lineOf.get(r.taskId), taskId: r.taskId, ok: r.ok, ...(r.ok ? { value } : { error: r.error }) })}\n`,
+                `${JSON.stringify({ line: lineOf.get(printed.taskId), ...printed })}\n`,
               );
               bar.increment();
             }),
@@ -149,7 +147,7 @@ export function registerSubmitCommand(program: Command): void {
           if (outcome === "timeout") {
             const pending = executor.pendingTaskIds().length;
             process.stderr.write(
-              `ferry: ${pending} result(s) still pending after ${opts.timeout}s; collect them later with \`ferry tasks --session ${session.sessionId}\`\n`,
+              `ferry: ${pending} result(s) still pending after ${opts.timeout}s\n`,
             );
             process.exitCode = ExitCode.timeout;
             return;
@@ -158,8 +156,15 @@ export function registerSubmitCommand(program: Command): void {
           if (failed > 0) process.exitCode = ExitCode.taskFailed;
         } finally {
           clearTimeout(timer);
-          const closeSession = !opts.keepSession && process.exitCode !== ExitCode.timeout;
-          await executor.close({ closeSession }).catch(() => undefined);
+          // The session closes only once every result is in (Executor.close checks).
+          const closed = await executor
+            .close({ closeSession: !opts.keepSession })
+            .catch(() => undefined);
+          if (closed && closed.pendingTaskIds.length > 0 && executor.sessionId) {
+            process.stderr.write(
+              `ferry: session ${executor.sessionId} kept open for ${closed.pendingTaskIds.length} pending result(s): collect them with \`ferry results --session ${executor.sessionId}\`\n`,
+            );
+          }
           conn.close();
         }
       },

@@ -3,7 +3,7 @@ import { ConfigError } from "#core/errors.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { type JournalTask, journalDirOf, SessionJournal } from "../sdk/index.ts";
-import { sessionOfTask, sessionOrLatest } from "../sessions.ts";
+import { collectParked, sessionOfTask, sessionOrLatest } from "../sessions.ts";
 
 const age = (at: number) => `${Math.max(0, Math.round((Date.now() - at) / 1000))}s`;
 
@@ -15,7 +15,10 @@ export function registerTaskCommands(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (opts: { session?: string; json?: boolean }) => {
       await withConnection(async (conn) => {
-        const summary = await sessionOrLatest(journalDirOf(conn), opts.session);
+        const dir = journalDirOf(conn);
+        const summary = await sessionOrLatest(dir, opts.session);
+        // Results agents parked because the session's queue was gone are results too.
+        await collectParked(conn.control, dir, summary);
         // A pending task is running if an agent's heartbeat lists it, else still queued.
         const running = new Set<string>();
         const endpoints = new Set(

@@ -1,9 +1,13 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { TransientError } from "#core/errors.ts";
+import { classifyAwsError } from "#core/aws/errors.ts";
+import { backoffDelayMs, sleep } from "#core/backoff.ts";
+import { describeError, NotFoundError, RefusedError, TransientError } from "#core/errors.ts";
 
 /** SQS's limits for one SendMessageBatch call. */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 1_048_576;
+/** A task queue that says it does not exist is retried this long (AWS: ~1 s after CreateQueue). */
+const QUEUE_MISSING_WINDOW_MS = 10_000;
 
 export interface OutgoingMessage {
   id: string;
@@ -42,23 +46,28 @@ export async function sendInBatches(
 
   const sendOne = async (batch: OutgoingMessage[]) => {
     let pending = batch;
+    const started = Date.now();
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > (options.maxRetries ?? 5)) {
+      if (attempt > (options.maxRetries ?? 5) && Date.now() - started > QUEUE_MISSING_WINDOW_MS) {
         throw new TransientError(`could not send ${pending.length} task(s) to ${queueUrl}`, {
           hint: "check the deployment is reachable, then resubmit",
           context: { taskIds: pending.map((m) => m.id) },
         });
       }
-      const out = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
-        }),
-        { abortSignal: options.signal },
-      );
-      const failed = new Set((out.Failed ?? []).map((f) => f.Id));
-      pending = pending.filter((_, i) => failed.has(String(i)));
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      try {
+        const out = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
+          }),
+          { abortSignal: options.signal },
+        );
+        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+        pending = pending.filter((_, i) => failed.has(String(i)));
+      } catch (error) {
+        refuseUnlessRetriable(error, queueUrl, Date.now() - started);
+      }
+      if (pending.length > 0) await sleep(backoffDelayMs(attempt, { baseMs: 100, capMs: 2_000 }));
     }
   };
   let next = 0;
@@ -72,4 +81,22 @@ export async function sendInBatches(
     },
   );
   await Promise.all(workers);
+}
+
+/** Throws unless the failed call is worth another try (a transient error, or a new queue). */
+function refuseUnlessRetriable(error: unknown, queueUrl: string, elapsedMs: number): void {
+  const kind = classifyAwsError(error);
+  if (kind === "transient") return;
+  if (kind === "queue-missing" && elapsedMs < QUEUE_MISSING_WINDOW_MS) return;
+  if (kind === "queue-missing") {
+    throw new NotFoundError(`the task queue ${queueUrl} does not exist`, {
+      cause: error,
+      hint: "the endpoint may have been deregistered: see `ferry endpoint list`",
+    });
+  }
+  if (kind === "aborted") throw error;
+  throw new RefusedError(`SQS refused the tasks for ${queueUrl}: ${describeError(error)}`, {
+    cause: error,
+    hint: "check that your credentials may send to Ferry's task queues (the client policy)",
+  });
 }

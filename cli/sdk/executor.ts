@@ -1,9 +1,4 @@
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ControlClient } from "#core/control/index.ts";
 import { FerryError } from "#core/errors.ts";
 import { newTaskId } from "#core/ids.ts";
@@ -28,12 +23,7 @@ import {
 import { AsyncQueue } from "./async-queue.ts";
 import { sendInBatches } from "./batch-sender.ts";
 import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
-
-/**
- * Results are journaled and deleted right after they arrive; a short lease means those a killed
- * client had received come back to its successor in seconds, not after the queue's 30 s.
- */
-const RESULT_VISIBILITY_SECONDS = 5;
+import { ResultListener } from "./result-listener.ts";
 
 export interface ExecutorDeps {
   sqs: SQSClient;
@@ -51,6 +41,12 @@ export interface ExecutorOptions {
   /** Defaults for every task. */
   walltimeSeconds?: number;
   maxAttempts?: number;
+  /**
+   * With tasks pending and no result for this long, ask the control plane for results agents
+   * parked because the session's queue refused them.
+   * @default 30_000
+   */
+  parkedCheckIntervalMs?: number;
 }
 
 export interface TaskSpec {
@@ -138,7 +134,7 @@ export class Executor {
         ]);
       }
     }
-    this.#listener = this.#listen(session.resultQueueUrl);
+    this.#listener = this.#listen(session.resultQueueUrl, sessionId !== undefined);
     return session;
   }
 
@@ -315,54 +311,36 @@ export class Executor {
     await this.#deps.control.call("cancelTasks", { sessionId: session.sessionId, taskIds });
   }
 
-  async #listen(queueUrl: string): Promise<void> {
-    const signal = this.#abort.signal;
-    let failures = 0;
-    while (!signal.aborted) {
-      let messages: Message[];
-      try {
-        const out = await this.#deps.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            WaitTimeSeconds: 20,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: RESULT_VISIBILITY_SECONDS,
-          }),
-          { abortSignal: signal },
-        );
-        messages = out.Messages ?? [];
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) return;
-        failures++;
-        this.#deps.logger?.warn(
-          { err: error, sessionId: this.sessionId },
-          "result poll failed; retrying",
-        );
-        // Exponential backoff with jitter, capped: an outage must not become a busy loop.
-        await new Promise((r) =>
-          setTimeout(r, Math.min(10_000, 250 * 2 ** failures) * (0.5 + Math.random())),
-        );
-        continue;
-      }
-      const fresh = messages.map((m) => this.#parse(m.Body ?? "")).filter((r) => r !== undefined);
-      // Callers hear first (a disk write is most of the client's share of a short task's round
-      // trip); the journal still comes before the delete: a crash in between re-delivers.
-      for (const r of fresh) this.#settle(r);
-      await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
-      const entries = messages
-        .filter((m) => m.ReceiptHandle)
-        .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
-      if (entries.length > 0) {
-        await this.#deps.sqs
-          .send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), {
-            abortSignal: signal,
-          })
-          .catch((error: unknown) =>
-            this.#deps.logger?.warn({ err: error }, "result delete failed; it may arrive again"),
-          );
-      }
-    }
+  /** Long-poll the session's queue, and collect what agents parked for it. */
+  #listen(queueUrl: string, reattached: boolean): Promise<void> {
+    const sessionId = this.#session?.sessionId ?? "";
+    const listener = new ResultListener({
+      sqs: this.#deps.sqs,
+      control: this.#deps.control,
+      sessionId,
+      queueUrl,
+      signal: this.#abort.signal,
+      logger: this.#deps.logger,
+      reattached,
+      pending: () => this.#waiters.size,
+      ...(this.#options.parkedCheckIntervalMs === undefined
+        ? {}
+        : { parkedCheckIntervalMs: this.#options.parkedCheckIntervalMs }),
+      onMessages: (bodies) =>
+        this.#accept(bodies.map((b) => this.#parse(b)).filter((r) => r !== undefined)),
+      onParked: (results) =>
+        this.#accept(results.filter((r) => this.#isNew(r)).map((r) => this.#received(r))),
+    });
+    return listener.run();
+  }
+
+  /**
+   * Callers hear first (a disk write is most of the client's share of a short task's round
+   * trip); the journal still comes before the delete: a crash in between re-delivers.
+   */
+  async #accept(fresh: ResultMessage[]): Promise<void> {
+    for (const r of fresh) this.#settle(r);
+    await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
   }
 
   #parse(body: string): ResultMessage | undefined {
@@ -376,7 +354,15 @@ export class Executor {
       );
       return undefined;
     }
-    if (this.#done.has(result.taskId)) return undefined;
+    return this.#isNew(result) ? this.#received(result) : undefined;
+  }
+
+  /** Delivery is at least once: a task's second result is dropped here. */
+  #isNew(result: ResultMessage): boolean {
+    return !this.#done.has(result.taskId);
+  }
+
+  #received(result: ResultMessage): ResultMessage {
     result.timings.resultReceived = Date.now();
     this.#done.set(result.taskId, result);
     return result;
@@ -389,9 +375,18 @@ export class Executor {
     this.#stream.push(result);
   }
 
-  /** Stop listening; with `closeSession`, delete the session's result queue too. */
-  async close(options: { closeSession?: boolean } = {}): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stop listening. With `closeSession`, also close the session (its result queue is deleted),
+   * but only when no task is still waiting for its result: closing then would make agents park
+   * those results instead of sending them. `closeSession: "force"` closes regardless (results
+   * still to come are then parked, and `ferry results` collects them).
+   * @returns whether the session was closed, and the tasks still pending
+   */
+  async close(
+    options: { closeSession?: boolean | "force" } = {},
+  ): Promise<{ sessionClosed: boolean; pendingTaskIds: string[] }> {
+    const pendingTaskIds = this.pendingTaskIds();
+    if (this.#closed) return { sessionClosed: false, pendingTaskIds };
     this.#closed = true;
     this.#abort.abort();
     await this.#listener?.catch(() => undefined);
@@ -399,14 +394,26 @@ export class Executor {
     for (const waiter of this.#waiters.values())
       waiter.reject(new FerryError("executor closed before the result arrived"));
     this.#waiters.clear();
+    const session = this.#session;
+    const closing =
+      session !== undefined &&
+      (options.closeSession === "force" ||
+        (options.closeSession === true && pendingTaskIds.length === 0));
+    if (options.closeSession && !closing && session) {
+      this.#deps.logger?.warn(
+        { sessionId: session.sessionId, pending: pendingTaskIds.length },
+        "session left open: tasks are still waiting for their results",
+      );
+    }
     try {
-      if (options.closeSession && this.#session) {
+      if (closing && session) {
         await this.#journal?.append([{ kind: "closed", at: Date.now() }]);
-        await this.#deps.control.call("closeSession", { sessionId: this.#session.sessionId });
+        await this.#deps.control.call("closeSession", { sessionId: session.sessionId });
       }
     } finally {
       this.#journal?.close();
     }
+    return { sessionClosed: closing, pendingTaskIds };
   }
 }
 

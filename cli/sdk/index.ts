@@ -16,4 +16,9 @@ export {
   stateOf,
   type TaskState,
 } from "./journal.ts";
+export {
+  forEachParkedPage,
+  ResultListener,
+  type ResultListenerOptions,
+} from "./result-listener.ts";
 export { waitForEndpointsOnline } from "./wait.ts";

@@ -1,0 +1,195 @@
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { classifyAwsError } from "#core/aws/errors.ts";
+import { backoffDelayMs, sleep } from "#core/backoff.ts";
+import type { ControlClient } from "#core/control/index.ts";
+import { ConflictError } from "#core/errors.ts";
+import type { Logger } from "#core/logger.ts";
+import type { ResultMessage } from "#core/protocol/index.ts";
+
+/**
+ * Results are journaled and deleted right after they arrive; a short lease means those a killed
+ * client had received come back to its successor in seconds, not after the queue's 30 s.
+ */
+const RESULT_VISIBILITY_SECONDS = 5;
+
+export interface ResultListenerOptions {
+  sqs: SQSClient;
+  control: Pick<ControlClient, "call">;
+  sessionId: string;
+  queueUrl: string;
+  /** Aborts the listener (the executor closes). */
+  signal: AbortSignal;
+  logger?: Logger | undefined;
+  /** Handles a batch from the queue; resolves once the results are journaled, before deletes. */
+  onMessages(bodies: string[]): Promise<void>;
+  /** Handles results the control plane kept for the session (parked by agents). */
+  onParked(results: ResultMessage[]): Promise<void>;
+  /** Whether parked results may exist already (a reattach); a new session has none. @default false */
+  reattached?: boolean;
+  /** How many results the session still waits for. */
+  pending(): number;
+  /**
+   * After this long with tasks pending and no result, ask the control plane for parked ones.
+   * @default 30_000
+   */
+  parkedCheckIntervalMs?: number;
+  /**
+   * How long the queue may answer "does not exist" before the session is re-opened (which
+   * recreates its queue): AWS documents about a second for a new queue.
+   * @default 10_000
+   */
+  queueMissingWindowMs?: number;
+}
+
+/**
+ * Long-polls a session's result queue, and collects the results agents parked with the control
+ * plane because the queue refused them: at the start (a reattach), whenever the queue has been
+ * quiet for a while with tasks pending, and instead of the queue once the session is closed.
+ */
+export class ResultListener {
+  readonly #o: ResultListenerOptions;
+  #lastResultAt = Date.now();
+  #lastParkedCheck = 0;
+  #missingSince: number | undefined;
+  /** The session was closed elsewhere: only parked results can still come. */
+  #closed = false;
+
+  constructor(options: ResultListenerOptions) {
+    this.#o = options;
+  }
+
+  async run(): Promise<void> {
+    if (this.#o.reattached) await this.#collectParked();
+    let failures = 0;
+    while (!this.#o.signal.aborted) {
+      if (this.#closed) {
+        await sleep(this.#o.parkedCheckIntervalMs ?? 30_000, this.#o.signal);
+        if (this.#o.pending() > 0) await this.#collectParked();
+        continue;
+      }
+      const messages = await this.#receive().catch(async (err: unknown) => {
+        if (this.#o.signal.aborted) return undefined;
+        await this.#onReceiveError(err, failures++);
+        return undefined;
+      });
+      if (!messages) continue;
+      failures = 0;
+      this.#missingSince = undefined;
+      if (messages.length > 0) {
+        this.#lastResultAt = Date.now();
+        await this.#o.onMessages(messages.flatMap((m) => (m.Body === undefined ? [] : [m.Body])));
+        await this.#delete(messages);
+      } else if (this.#quietTooLong()) {
+        await this.#collectParked();
+      }
+    }
+  }
+
+  async #receive(): Promise<Message[]> {
+    const out = await this.#o.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#o.queueUrl,
+        WaitTimeSeconds: 20,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: RESULT_VISIBILITY_SECONDS,
+      }),
+      { abortSignal: this.#o.signal },
+    );
+    return out.Messages ?? [];
+  }
+
+  async #onReceiveError(err: unknown, failures: number): Promise<void> {
+    const log = this.#o.logger;
+    if (classifyAwsError(err) === "queue-missing") {
+      this.#missingSince ??= Date.now();
+      if (Date.now() - this.#missingSince >= (this.#o.queueMissingWindowMs ?? 10_000)) {
+        await this.#reopen();
+        return;
+      }
+    } else {
+      log?.warn({ err, sessionId: this.#o.sessionId }, "result poll failed; retrying");
+    }
+    // Capped: an outage must not become a busy loop.
+    await sleep(backoffDelayMs(failures, { baseMs: 250, capMs: 10_000 }), this.#o.signal);
+  }
+
+  /** The queue stayed gone: re-open the session (recreating its queue), or learn it is closed. */
+  async #reopen(): Promise<void> {
+    this.#missingSince = undefined;
+    try {
+      await this.#o.control.call("openSession", { sessionId: this.#o.sessionId });
+      this.#o.logger?.warn({ sessionId: this.#o.sessionId }, "result queue was gone; recreated");
+    } catch (err) {
+      // Conflict is the registry's answer for a closed session; anything else: try later.
+      if (!(err instanceof ConflictError)) return;
+      this.#closed = true;
+      this.#o.logger?.warn(
+        { sessionId: this.#o.sessionId },
+        "the session was closed elsewhere: collecting its parked results only",
+      );
+    }
+    await this.#collectParked();
+  }
+
+  #quietTooLong(): boolean {
+    const interval = this.#o.parkedCheckIntervalMs ?? 30_000;
+    const now = Date.now();
+    return (
+      this.#o.pending() > 0 &&
+      now - this.#lastResultAt >= interval &&
+      now - this.#lastParkedCheck >= interval
+    );
+  }
+
+  async #collectParked(): Promise<void> {
+    this.#lastParkedCheck = Date.now();
+    try {
+      await forEachParkedPage(this.#o.control, this.#o.sessionId, this.#o.signal, async (page) => {
+        this.#lastResultAt = Date.now();
+        await this.#o.onParked(page);
+      });
+    } catch (err) {
+      // The next quiet period asks again.
+      if (!this.#o.signal.aborted)
+        this.#o.logger?.warn({ err, sessionId: this.#o.sessionId }, "cannot list parked results");
+    }
+  }
+
+  async #delete(messages: Message[]): Promise<void> {
+    const entries = messages
+      .filter((m) => m.ReceiptHandle)
+      .map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
+    if (entries.length === 0) return;
+    await this.#o.sqs
+      .send(new DeleteMessageBatchCommand({ QueueUrl: this.#o.queueUrl, Entries: entries }), {
+        abortSignal: this.#o.signal,
+      })
+      .catch((err: unknown) =>
+        this.#o.logger?.warn({ err }, "result delete failed; it may arrive again"),
+      );
+  }
+}
+
+/** Every result the control plane holds for a session, page by page. */
+export async function forEachParkedPage(
+  control: Pick<ControlClient, "call">,
+  sessionId: string,
+  signal: AbortSignal | undefined,
+  onPage: (results: ResultMessage[]) => Promise<void>,
+): Promise<void> {
+  let after: string | undefined;
+  do {
+    const page = await control.call(
+      "listParkedResults",
+      { sessionId, ...(after === undefined ? {} : { after }) },
+      signal ? { signal } : {},
+    );
+    if (page.results.length > 0) await onPage(page.results.map((p) => p.result));
+    after = page.next;
+  } while (after !== undefined && !signal?.aborted);
+}
