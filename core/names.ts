@@ -37,6 +37,8 @@ export const registryKeys = {
   /** Results whose session queue refused them, kept for the session's client. */
   parked: (sessionId: string, taskId: string) => `registry/parked/${sessionId}/${taskId}.json`,
   parkedPrefix: (sessionId: string) => `registry/parked/${sessionId}/`,
+  /** Every session's parked results; the bucket lifecycle expires them. */
+  parkedRoot: "registry/parked/",
 };
 
 export const bundleKey = (sha256: string) => `functions/${sha256}.mjs`;

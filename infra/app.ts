@@ -3,7 +3,8 @@ import { FerryStack, type FerryStackProps } from "./ferry-stack.ts";
 import { DEFAULT_STACK_NAME } from "./synth.ts";
 
 // The CDK app run by `npx cdk synth|deploy` (cdk.json). Options come from context:
-// `npx cdk deploy -c stackName=Ferry2 -c queuePrefix=ferry2- -c maxReceiveCount=3`.
+// `npx cdk deploy -c stackName=Ferry2 -c maxReceiveCount=3 -c registrationReservedConcurrency=20`
+// (a second stack's queue prefix follows its name unless -c queuePrefix=... says otherwise).
 const app = new App();
 
 function numberContext(key: string): number | undefined {
@@ -19,11 +20,15 @@ const stackName: string =
 const queuePrefix: unknown = app.node.tryGetContext("queuePrefix");
 const maxReceiveCount = numberContext("maxReceiveCount");
 const temporaryObjectExpiryDays = numberContext("temporaryObjectExpiryDays");
+const parkedResultExpiryDays = numberContext("parkedResultExpiryDays");
+const registrationReservedConcurrency = numberContext("registrationReservedConcurrency");
 const props: FerryStackProps = {
   description: "Ferry: a federation of compute endpoints (queues, store, control plane)",
   ...(typeof queuePrefix === "string" ? { queuePrefix } : {}),
   ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
   ...(temporaryObjectExpiryDays === undefined ? {} : { temporaryObjectExpiryDays }),
+  ...(parkedResultExpiryDays === undefined ? {} : { parkedResultExpiryDays }),
+  ...(registrationReservedConcurrency === undefined ? {} : { registrationReservedConcurrency }),
 };
 new FerryStack(app, stackName, props);
 app.synth();

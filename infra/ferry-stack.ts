@@ -16,22 +16,43 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { DEFAULT_QUEUE_PREFIX, keyPrefixes, queueNames } from "#core/names.ts";
+import { DEFAULT_QUEUE_PREFIX, keyPrefixes, queueNames, registryKeys } from "#core/names.ts";
 import { createAccessPolicies, OWN_ENDPOINT_ID } from "./access-policies.ts";
 
 export interface FerryStackProps extends StackProps {
   /**
-   * Prefix of every queue Ferry creates; IAM policies are scoped to it, so two deployments in
-   * one account need different prefixes. Letters, digits, '-' and '_', at most 36 characters
-   * (SQS names are at most 80, and a results queue adds 44).
-   * @default "ferry-" (DEFAULT_QUEUE_PREFIX)
+   * Prefix of every queue Ferry creates at run time; IAM policies are scoped to it, so two
+   * deployments in one account and region get different prefixes (the default follows the
+   * stack name). Letters, digits, '-' and '_', at most 36 characters (SQS names are at most 80,
+   * and a results queue adds 44).
+   * @default "ferry-" for the stack "Ferry", else the stack name in lower case and "-"
    */
   queuePrefix?: string;
   /** Receives of one task message before SQS moves it to the dead-letter queue. @default 5 */
   maxReceiveCount?: number;
-  /** Days after which the bucket lifecycle removes objects under `tmp/`. @default 7 */
+  /**
+   * Days after which the bucket lifecycle removes objects under `tmp/` (task arguments and
+   * results by reference). At least 15: a task message may wait 14 days in its queue, and its
+   * arguments must still be there when it runs.
+   * @default 15
+   */
   temporaryObjectExpiryDays?: number;
+  /**
+   * Days after which results parked for a client (their session's queue was gone) expire.
+   * @default 30
+   */
+  parkedResultExpiryDays?: number;
+  /**
+   * Reserved concurrency of the registration Lambda: a share of the account's concurrency
+   * that heartbeats and control calls always have, and a cap on it. Unset: unreserved (new
+   * accounts may have a concurrency limit as low as 10, where reserving fails the deploy).
+   * @default undefined
+   */
+  registrationReservedConcurrency?: number;
 }
+
+/** A task message may wait this long in its queue (the registration function's setting). */
+export const TASK_RETENTION_DAYS = 14;
 
 /** Stable logical ids, so that local/ can find the resources in the synthesized template. */
 export const FERRY_LOGICAL_IDS = {
@@ -52,10 +73,11 @@ export class FerryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FerryStackProps = {}) {
     super(scope, id, props);
-    const queuePrefix = props.queuePrefix ?? DEFAULT_QUEUE_PREFIX;
+    const queuePrefix = props.queuePrefix ?? defaultQueuePrefix(id);
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const expiryDays = props.temporaryObjectExpiryDays ?? 7;
-    validateProps(queuePrefix, maxReceiveCount, expiryDays);
+    const expiryDays = props.temporaryObjectExpiryDays ?? TASK_RETENTION_DAYS + 1;
+    const parkedDays = props.parkedResultExpiryDays ?? 30;
+    validateProps(queuePrefix, maxReceiveCount, expiryDays, parkedDays);
     this.queuePrefix = queuePrefix;
 
     const bucket = new Bucket(this, "Store", {
@@ -70,6 +92,11 @@ export class FerryStack extends Stack {
           prefix: keyPrefixes.temporary,
           expiration: Duration.days(expiryDays),
         },
+        {
+          id: "expire-parked-results",
+          prefix: registryKeys.parkedRoot,
+          expiration: Duration.days(parkedDays),
+        },
         // Applies to the whole bucket: an interrupted upload anywhere costs storage until aborted.
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
@@ -77,8 +104,9 @@ export class FerryStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // No fixed name: CloudFormation names it after the stack. A fixed name collides with a
+    // second stack in the account and region, and with this retained queue on a redeploy.
     const deadLetterQueue = new Queue(this, "DeadLetter", {
-      queueName: queueNames.deadLetter(queuePrefix),
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       // Messages there are the evidence of failures; keep them past a stack deletion.
@@ -99,6 +127,9 @@ export class FerryStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
+      ...(props.registrationReservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.registrationReservedConcurrency }),
       logGroup,
       description: "Ferry control plane: endpoints, functions, sessions, heartbeats",
       environment: {
@@ -135,7 +166,12 @@ export class FerryStack extends Stack {
           "sqs:SetQueueAttributes",
           "sqs:TagQueue",
         ],
-        [queueArn(`${queuePrefix}*`)],
+        // Only the queues it creates at run time: not the dead-letter queue, and not another
+        // stack's queues whose prefix merely starts the same way.
+        [
+          queueArn(queueNames.tasks(queuePrefix, "*")),
+          queueArn(queueNames.results(queuePrefix, "*")),
+        ],
       ),
     );
     registration.addToRolePolicy(
@@ -194,7 +230,21 @@ function setLogicalId(child: unknown, id: string): void {
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
 
-function validateProps(queuePrefix: string, maxReceiveCount: number, expiryDays: number): void {
+/** "ferry-" for the default stack; another stack's own name, so two stacks never share queues. */
+export function defaultQueuePrefix(stackName: string): string {
+  if (stackName === "Ferry") return DEFAULT_QUEUE_PREFIX;
+  return `${stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, "-")
+    .slice(0, 35)}-`;
+}
+
+function validateProps(
+  queuePrefix: string,
+  maxReceiveCount: number,
+  expiryDays: number,
+  parkedDays: number,
+): void {
   if (!PREFIX_PATTERN.test(queuePrefix)) {
     throw new Error(
       `FerryStack: queuePrefix "${queuePrefix}" must be 1-36 letters, digits, '-' or '_'`,
@@ -203,7 +253,12 @@ function validateProps(queuePrefix: string, maxReceiveCount: number, expiryDays:
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1_000) {
     throw new Error(`FerryStack: maxReceiveCount must be an integer in 1..1000 (SQS's range)`);
   }
-  if (!Number.isInteger(expiryDays) || expiryDays < 1) {
-    throw new Error("FerryStack: temporaryObjectExpiryDays must be a positive integer");
+  if (!Number.isInteger(expiryDays) || expiryDays <= TASK_RETENTION_DAYS) {
+    throw new Error(
+      `FerryStack: temporaryObjectExpiryDays must be an integer over ${TASK_RETENTION_DAYS}: a task may wait ${TASK_RETENTION_DAYS} days in its queue, and its arguments under tmp/ must outlive it`,
+    );
+  }
+  if (!Number.isInteger(parkedDays) || parkedDays < 1) {
+    throw new Error("FerryStack: parkedResultExpiryDays must be a positive integer");
   }
 }

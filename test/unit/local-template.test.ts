@@ -23,14 +23,14 @@ beforeAll(async () => {
 describe("local plan from the FerryStack template", () => {
   it("creates the bucket, the dead-letter queue and the registration function", () => {
     expect(plan.buckets).toHaveLength(1);
-    expect(plan.queues.map((q) => q.name)).toEqual(["ferry-dlq"]);
+    expect(plan.queues.map((q) => q.name)).toEqual(["ferry-deadletterqueue"]);
     expect(plan.functions).toHaveLength(1);
   });
 
   it("resolves the function's environment from template references", () => {
     const env = plan.functions[0]?.environment ?? {};
     expect(env.FERRY_BUCKET).toBe(plan.buckets[0]?.name);
-    expect(env.FERRY_DLQ_ARN).toBe("arn:aws:sqs:us-east-1:000000000000:ferry-dlq");
+    expect(env.FERRY_DLQ_ARN).toBe("arn:aws:sqs:us-east-1:000000000000:ferry-deadletterqueue");
     expect(env.FERRY_QUEUE_PREFIX).toBe("ferry-");
   });
 
@@ -42,7 +42,7 @@ describe("local plan from the FerryStack template", () => {
   it("resolves every output the CLI reads", () => {
     expect(plan.outputs).toMatchObject({
       BucketName: plan.buckets[0]?.name,
-      DeadLetterQueueUrl: "http://127.0.0.1:9/000000000000/ferry-dlq",
+      DeadLetterQueueUrl: "http://127.0.0.1:9/000000000000/ferry-deadletterqueue",
       QueuePrefix: "ferry-",
       Region: "us-east-1",
     });
