@@ -5,11 +5,16 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { loadEnv } from "#core/config/env.ts";
 import { ConfigError } from "#core/errors.ts";
-import { MAX_WALLTIME_SECONDS, SafeName, Uuid } from "#core/protocol/index.ts";
+import {
+  MAX_WALLTIME_SECONDS,
+  SafeName,
+  SQS_VISIBILITY_CEILING_SECONDS,
+  Uuid,
+} from "#core/protocol/index.ts";
 import { resolveStorePolicy, type StorePolicies, type StorePolicy } from "#core/store/index.ts";
 
 /** SQS's longest visibility timeout (12 h). */
-const MAX_VISIBILITY_SECONDS = 43_200;
+const MAX_VISIBILITY_SECONDS = SQS_VISIBILITY_CEILING_SECONDS;
 
 /**
  * The site config file (JSON, or YAML for `.yaml`/`.yml`). Unknown keys are errors, so a typo

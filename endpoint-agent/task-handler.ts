@@ -53,6 +53,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     queueUrl: ctx.taskQueueUrl,
     receiptHandle,
     visibilityTimeoutSeconds: ctx.config.visibilityTimeoutSeconds,
+    receivedAt: received,
     signal: ctx.runSignal,
     logger: tlog,
   });

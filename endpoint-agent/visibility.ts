@@ -1,6 +1,7 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
 import type { Logger } from "#core/logger.ts";
+import { SQS_VISIBILITY_CEILING_SECONDS } from "#core/protocol/index.ts";
 
 /**
  * Visibility of a message as received. Short, because a long poll cut by shutdown may still
@@ -14,9 +15,14 @@ export interface VisibilityKeeperOptions {
   queueUrl: string;
   receiptHandle: string;
   visibilityTimeoutSeconds: number;
+  /** When the message was received: SQS's 12-hour ceiling counts from there. */
+  receivedAt: number;
   signal: AbortSignal;
   logger: Logger;
 }
+
+/** Kept below the ceiling: clocks differ, and a refused extension is worse than a short one. */
+const CEILING_MARGIN_SECONDS = 60;
 
 /**
  * Keeps a running task's message invisible: every third of the visibility timeout it is set
@@ -27,6 +33,7 @@ export class VisibilityKeeper {
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #stopped = false;
+  #ceilingLogged = false;
 
   constructor(options: VisibilityKeeperOptions) {
     this.#o = options;
@@ -56,12 +63,22 @@ export class VisibilityKeeper {
   }
 
   async #extend(): Promise<void> {
+    const elapsedSeconds = (Date.now() - this.#o.receivedAt) / 1000;
+    const left = SQS_VISIBILITY_CEILING_SECONDS - CEILING_MARGIN_SECONDS - elapsedSeconds;
+    const seconds = Math.floor(Math.min(this.#o.visibilityTimeoutSeconds, left));
+    if (seconds <= 0) {
+      // SQS refuses to go further: the message becomes visible and may run a second time.
+      if (!this.#ceilingLogged) {
+        this.#ceilingLogged = true;
+        this.#o.logger.error(
+          { elapsedSeconds: Math.round(elapsedSeconds) },
+          "task reached SQS's 12-hour visibility ceiling: another agent may run it again",
+        );
+      }
+      return;
+    }
     try {
-      await this.#o.batchers.changeVisibility(
-        this.#o.queueUrl,
-        this.#o.receiptHandle,
-        this.#o.visibilityTimeoutSeconds,
-      );
+      await this.#o.batchers.changeVisibility(this.#o.queueUrl, this.#o.receiptHandle, seconds);
       this.#o.logger.debug("task visibility extended");
     } catch (err) {
       // Next tick tries again; if all fail, another agent may run it too (at-least-once).

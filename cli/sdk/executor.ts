@@ -1,10 +1,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ControlClient } from "#core/control/index.ts";
-import { FerryError } from "#core/errors.ts";
+import { ConfigError, FerryError } from "#core/errors.ts";
 import { newTaskId } from "#core/ids.ts";
 import type { Logger } from "#core/logger.ts";
 import {
   type FunctionRef,
+  MAX_WALLTIME_SECONDS,
   PROTOCOL_VERSION,
   parseJsonWith,
   ResultMessage,
@@ -214,6 +215,8 @@ export class Executor {
       this.#taskQueueUrl(spec.endpointId),
     ]);
     const topic = spec.topic ?? "default";
+    const walltimeSeconds = spec.walltimeSeconds ?? this.#options.walltimeSeconds ?? 3_600;
+    checkWalltime(walltimeSeconds);
     const encoded = await encodePayload(spec.args, {
       topic,
       policies: this.#options.storePolicies ?? {},
@@ -231,7 +234,7 @@ export class Executor {
       args: encoded.payload,
       ...resultStoreOf(this.#options.storePolicies, topic),
       replyTo: session.resultQueueUrl,
-      walltimeSeconds: spec.walltimeSeconds ?? this.#options.walltimeSeconds ?? 3_600,
+      walltimeSeconds,
       maxAttempts: spec.maxAttempts ?? this.#options.maxAttempts ?? 3,
       created: now,
       sent: now,
@@ -423,4 +426,20 @@ function resultStoreOf(policies: StorePolicies | undefined, topic: string) {
   return policy
     ? { resultStore: { backend: policy.backend, thresholdBytes: policy.thresholdBytes } }
     : {};
+}
+
+/** A walltime SQS can hold a task for, refused with the reason otherwise (before anything is sent). */
+function checkWalltime(walltimeSeconds: number): void {
+  if (
+    Number.isInteger(walltimeSeconds) &&
+    walltimeSeconds > 0 &&
+    walltimeSeconds <= MAX_WALLTIME_SECONDS
+  )
+    return;
+  throw new ConfigError(
+    `walltime ${walltimeSeconds} s: a task runs for 1 to ${MAX_WALLTIME_SECONDS} s (11 h)`,
+    {
+      hint: "SQS keeps a running task's message for at most 12 h, and Ferry keeps an hour of that for staging and delivery: split longer work into tasks that checkpoint",
+    },
+  );
 }

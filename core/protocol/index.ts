@@ -25,6 +25,7 @@ export { ErrorType, ResultMessage, TaskError, Timings, WorkerInfo } from "./resu
 export {
   FunctionRef,
   MAX_WALLTIME_SECONDS,
+  SQS_VISIBILITY_CEILING_SECONDS,
   TaskMessage,
   type TaskMessageInput,
 } from "./task.ts";

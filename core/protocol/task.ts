@@ -5,8 +5,17 @@ import { Payload } from "./payload.ts";
 export const FunctionRef = z.object({ name: SafeName, sha256: Sha256 });
 export type FunctionRef = z.infer<typeof FunctionRef>;
 
-/** 12 h: SQS's longest visibility timeout is the natural ceiling for one task attempt. */
-export const MAX_WALLTIME_SECONDS = 43_200;
+/**
+ * SQS keeps a received message invisible for at most 12 h in all (ChangeMessageVisibility
+ * beyond that is refused), after which another agent receives it again.
+ */
+export const SQS_VISIBILITY_CEILING_SECONDS = 43_200;
+
+/**
+ * 11 h: one attempt's walltime, leaving an hour of SQS's 12-hour ceiling for staging its
+ * inputs and delivering its result. Longer work must checkpoint and continue as a new task.
+ */
+export const MAX_WALLTIME_SECONDS = 39_600;
 
 export const TaskMessage = z.object({
   v: Version,

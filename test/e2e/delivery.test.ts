@@ -147,3 +147,17 @@ it("an Executor whose result queue was deleted under it re-opens it and collects
     await executor.close({ closeSession: true });
   }
 }, 120_000);
+
+it("a walltime past what SQS can hold is refused before anything is sent, with the reason", async () => {
+  const r = await runFerry([
+    "run",
+    `echo-${suffix}`,
+    "-e",
+    endpoint.endpointId,
+    "--walltime",
+    "50000",
+  ]);
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr).toMatch(/walltime 50000 s: a task runs for 1 to 39600 s .*12 h/);
+});
