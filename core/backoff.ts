@@ -25,3 +25,12 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<boolean> 
     return false;
   }
 }
+
+/**
+ * The interval with +-10 % jitter (agents started together by one batch job must not beat in
+ * step), doubled per consecutive failure up to 4x (Lambda throttling: back off, stay visible).
+ */
+export function nextDelayMs(intervalMs: number, failures: number): number {
+  const backoff = 2 ** Math.min(failures, 2);
+  return Math.round(intervalMs * backoff * (0.9 + Math.random() * 0.2));
+}

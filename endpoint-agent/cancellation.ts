@@ -1,3 +1,4 @@
+import { nextDelayMs } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/client.ts";
 import type { Logger } from "#core/logger.ts";
 import { MAX_CANCELLATION_IDS, Uuid } from "#core/protocol/index.ts";
@@ -42,6 +43,8 @@ export class CancellationWatcher {
   readonly #watched = new Map<string, Set<AbortController>>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Consecutive failed checks: the periodic check backs off (a throttled control plane). */
+  #failures = 0;
   /** The check calls in flight. */
   readonly #inFlight = new Set<Promise<ReadonlySet<string>>>();
   /** Ids waiting for the call after the one in flight, and that call's answer. */
@@ -98,7 +101,9 @@ export class CancellationWatcher {
         );
         for (const id of out.cancelled) cancelled.add(id);
       }
+      this.#failures = 0;
     } catch (err) {
+      this.#failures++;
       if (!this.#o.signal.aborted) {
         this.#o.logger.warn(
           { err, tasks: ids.length },
@@ -131,9 +136,10 @@ export class CancellationWatcher {
   start(): void {
     const tick = async () => {
       await this.#checkWatched();
-      if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs);
+      if (!this.#stopped)
+        this.#timer = setTimeout(tick, nextDelayMs(this.#o.intervalMs, this.#failures));
     };
-    this.#timer = setTimeout(tick, this.#o.intervalMs);
+    this.#timer = setTimeout(tick, nextDelayMs(this.#o.intervalMs, 0));
   }
 
   stop(): void {

@@ -1,3 +1,4 @@
+import { nextDelayMs } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/client.ts";
 import type { Logger } from "#core/logger.ts";
 import { FERRY_VERSION } from "#core/version.ts";
@@ -29,15 +30,19 @@ export class Heartbeat {
   }
 
   start(): void {
+    let failures = 0;
     const tick = async () => {
-      await this.beat();
-      if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs);
+      failures = (await this.beat()) ? 0 : failures + 1;
+      if (!this.#stopped) this.#timer = setTimeout(tick, nextDelayMs(this.#o.intervalMs, failures));
     };
     void tick();
   }
 
-  /** One heartbeat; a failure is logged, never fatal: status just turns stale. */
-  async beat(): Promise<void> {
+  /**
+   * One heartbeat; a failure is logged, never fatal: status just turns stale. False when it
+   * failed (the next one then waits longer: a throttled control plane needs fewer calls).
+   */
+  async beat(): Promise<boolean> {
     const snap = this.#o.snapshot();
     try {
       await this.#o.control.call(
@@ -55,8 +60,10 @@ export class Heartbeat {
         },
         { signal: this.#o.signal },
       );
+      return true;
     } catch (err) {
       if (!this.#o.signal.aborted) this.#o.logger.warn({ err }, "heartbeat failed");
+      return false;
     }
   }
 
