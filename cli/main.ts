@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { FERRY_VERSION } from "#core/version.ts";
 import { registerCampaignCommands } from "./commands/campaign.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
+import { registerDeploymentCommands } from "./commands/deployment.ts";
 import { registerEndpointCommands } from "./commands/endpoint.ts";
 import { registerFunctionCommands } from "./commands/function.ts";
 import { registerJobscriptCommand } from "./commands/jobscript.ts";
@@ -33,6 +34,7 @@ registerSessionCommands(program);
 registerStatusCommand(program);
 registerCampaignCommands(program);
 registerDemoCommand(program);
+registerDeploymentCommands(program);
 
 try {
   await program.parseAsync(process.argv);
