@@ -5,12 +5,15 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { LOCAL_BACKENDS, type LocalBackendName } from "#core/config/env.ts";
 import { FerryError } from "#core/errors.ts";
 
 /** Starting and stopping the local deployment as a background process (`ferry local up|down`). */
 const LocalState = z.object({
   pid: z.number().int(),
-  awsEndpointUrl: z.string(),
+  backend: z.enum(LOCAL_BACKENDS),
+  sqsEndpointUrl: z.string(),
+  s3EndpointUrl: z.string(),
   lambdaEndpointUrl: z.string(),
   deploymentPath: z.string(),
   startedAt: z.number(),
@@ -44,6 +47,8 @@ export async function localStatus(home: string): Promise<LocalState | undefined>
 
 export interface LocalUpOptions {
   home: string;
+  /** Which emulator to start. @default "fauxqs" */
+  backend?: LocalBackendName;
   /** @default 0 (a free port) */
   port?: number;
   /** How long to wait for the emulator and the synth. @default 90_000 */
@@ -60,7 +65,11 @@ export async function localUp(
   const server = fileURLToPath(new URL("./server.ts", import.meta.url));
   const child = spawn(
     process.execPath,
-    [server, "--home", options.home, "--port", String(options.port ?? 0)],
+    [
+      server,
+      ...["--home", options.home, "--port", String(options.port ?? 0)],
+      ...["--backend", options.backend ?? "fauxqs"],
+    ],
     { detached: true, stdio: ["ignore", log, log], env: process.env },
   );
   closeSync(log);

@@ -1,17 +1,25 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
+import type { LocalBackendName } from "#core/config/env.ts";
 import { ConfigError } from "#core/errors.ts";
 import { synthFerryTemplate } from "#infra/index.ts";
+import { type LocalBackend, provision, startBackend } from "./backends/index.ts";
 import { type LambdaHost, startLambdaHost } from "./lambda-host.ts";
 import { type CfnTemplate, type LocalPlan, planFromTemplate } from "./template.ts";
 
 export interface LocalOptions {
   /** Ferry home: the deployment file and the synthesized assembly go here. */
   home: string;
-  /** Port of the SQS + S3 emulator. @default 0 (a free port) */
+  /**
+   * Which emulator: `fauxqs` (SQS + S3 in memory on one port) or `compat` (local-aws-sqs with
+   * lazy queue creation, and s3rver). @default "fauxqs"
+   */
+  backend?: LocalBackendName;
+  /** Port of the SQS endpoint (fauxqs: of SQS and S3). @default 0 (a free port) */
   port?: number;
+  /** Port of the S3 endpoint where the backend serves it apart (compat). @default 0 (a free port) */
+  s3Port?: number;
   /** Port of the local Lambda Invoke API. @default 0 (a free port) */
   lambdaPort?: number;
   /** @default "us-east-1" */
@@ -24,7 +32,9 @@ export interface LocalDeployment {
   deploymentPath: string;
   stackName: string;
   outputs: Record<string, string>;
-  awsEndpointUrl: string;
+  backend: LocalBackendName;
+  sqsEndpointUrl: string;
+  s3EndpointUrl: string;
   lambdaEndpointUrl: string;
   plan: LocalPlan;
   stop(): Promise<void>;
@@ -34,8 +44,8 @@ export interface LocalDeployment {
 const LOCAL_ACCOUNT_ID = "000000000000";
 
 /**
- * The embedded default: the emulator in memory, the resources of the synthesized FerryStack,
- * the registration Lambda's own bundle behind a local Invoke API, and a deployment file that the
+ * The embedded default: an emulator, the resources of the synthesized FerryStack, the
+ * registration Lambda's own bundle behind a local Invoke API, and a deployment file that the
  * CLI and agents read exactly as the outputs of `cdk deploy --outputs-file`.
  */
 export async function startLocal(options: LocalOptions): Promise<LocalDeployment> {
@@ -45,30 +55,25 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   const synth = synthFerryTemplate({ outdir: join(options.home, "local", "cdk.out"), stackName });
   const template = synth.template as CfnTemplate;
 
-  const emulator: FauxqsServer = await startFauxqs({
-    port: options.port ?? 0,
-    host: "127.0.0.1",
-    logger: false,
-    defaultRegion: region,
+  const backend = await startBackend(options.backend ?? "fauxqs", {
+    home: options.home,
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.s3Port === undefined ? {} : { s3Port: options.s3Port }),
   });
   let lambda: LambdaHost | undefined;
   try {
     const plan = planFromTemplate(template, {
       region,
       accountId: LOCAL_ACCOUNT_ID,
-      sqsEndpoint: emulator.address,
+      sqsEndpoint: backend.sqsEndpointUrl,
       namePrefix: `${stackName.toLowerCase()}-`,
     });
-    for (const bucket of plan.buckets) emulator.createBucket(bucket.name);
-    // Dead-letter queues first: others name them in their redrive policies.
-    const ordered = [...plan.queues].sort(
-      (a, b) => Number("RedrivePolicy" in a.attributes) - Number("RedrivePolicy" in b.attributes),
-    );
-    for (const q of ordered) emulator.createQueue(q.name, { region, attributes: q.attributes });
-
+    await provision(backend, plan);
     const awsEnv = {
       AWS_REGION: region,
-      AWS_ENDPOINT_URL: emulator.address,
+      ...endpointEnv(backend),
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",
     };
@@ -83,7 +88,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
     );
     const outputs = {
       ...plan.outputs,
-      LocalAwsEndpointUrl: emulator.address,
+      ...endpointOutputs(backend),
       LocalLambdaEndpointUrl: lambda.url,
     };
     const deploymentPath = join(options.home, "deployment.json");
@@ -93,19 +98,42 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       deploymentPath,
       stackName,
       outputs,
-      awsEndpointUrl: emulator.address,
+      backend: backend.name,
+      sqsEndpointUrl: backend.sqsEndpointUrl,
+      s3EndpointUrl: backend.s3EndpointUrl,
       lambdaEndpointUrl: host.url,
       plan,
       async stop() {
         await host.close();
-        await emulator.stop();
+        await backend.stop();
       },
     };
   } catch (error) {
     await lambda?.close();
-    await emulator.stop();
+    await backend.stop();
     throw error;
   }
+}
+
+/** The Lambda's endpoints: one AWS_ENDPOINT_URL where one server serves both services. */
+function endpointEnv(backend: LocalBackend): Record<string, string> {
+  const { sqsEndpointUrl: sqs, s3EndpointUrl: s3 } = backend;
+  return sqs === s3
+    ? { AWS_ENDPOINT_URL: sqs }
+    : { AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_S3: s3 };
+}
+
+/**
+ * SQS and S3 recorded apart; LocalAwsEndpointUrl too where they are one server, so that a file
+ * written for fauxqs still reads in older Ferry versions.
+ */
+function endpointOutputs(backend: LocalBackend): Record<string, string> {
+  const { sqsEndpointUrl: sqs, s3EndpointUrl: s3 } = backend;
+  return {
+    ...(sqs === s3 ? { LocalAwsEndpointUrl: sqs } : {}),
+    LocalSqsEndpointUrl: sqs,
+    LocalS3EndpointUrl: s3,
+  };
 }
 
 function bundleFileOf(assetDir: string, handler: string): string {

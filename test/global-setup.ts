@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { loadEnv } from "#core/config/index.ts";
 import { type LocalDeployment, startLocal } from "#local/index.ts";
 
 declare module "vitest" {
@@ -15,8 +16,9 @@ declare module "vitest" {
 
 /**
  * One deployment for the whole suite. By default the embedded local one (fauxqs + the
- * registration bundle); with FERRY_TEST_DEPLOYMENT=<outputs file> (and AWS_ENDPOINT_URL for
- * LocalStack) the same tests run against that deployment instead.
+ * registration bundle; FERRY_LOCAL_BACKEND=compat for local-aws-sqs + s3rver); with
+ * FERRY_TEST_DEPLOYMENT=<outputs file> (and AWS_ENDPOINT_URL for LocalStack) the same tests run
+ * against that deployment instead.
  */
 export default async function setup(project: TestProject) {
   const home = await mkdtemp(join(tmpdir(), "ferry-test-"));
@@ -25,7 +27,7 @@ export default async function setup(project: TestProject) {
   if (external) {
     project.provide("deploymentPath", external);
   } else {
-    local = await startLocal({ home });
+    local = await startLocal({ home, backend: loadEnv().localBackend ?? "fauxqs" });
     project.provide("deploymentPath", local.deploymentPath);
   }
   project.provide("ferryHome", home);

@@ -1,7 +1,7 @@
-import type { Command } from "commander";
-import { loadEnv } from "#core/config/index.ts";
+import { type Command, Option } from "commander";
+import { LOCAL_BACKENDS, type LocalBackendName, loadEnv } from "#core/config/index.ts";
 // The daemon module only: local/index.ts pulls in aws-cdk-lib, seconds of start-up for every command.
-import { localDown, localLogPath, localStatus, localUp } from "#local/daemon.ts";
+import { type LocalState, localDown, localLogPath, localStatus, localUp } from "#local/daemon.ts";
 import { emit } from "../output.ts";
 
 export function registerLocalCommands(program: Command): void {
@@ -11,15 +11,32 @@ export function registerLocalCommands(program: Command): void {
   local
     .command("up")
     .description("start the local deployment in the background and write the deployment file")
-    .option("--port <port>", "emulator port (0: any free port)", "0")
+    .option("--port <port>", "emulator port (compat: its SQS port; 0: any free port)", "0")
+    .addOption(
+      new Option(
+        "--backend <name>",
+        "emulator: fauxqs (fast, in memory) or compat (local-aws-sqs + s3rver, stricter); default $FERRY_LOCAL_BACKEND or fauxqs",
+      ).choices(LOCAL_BACKENDS),
+    )
     .option("--json", "machine-readable output")
-    .action(async (opts: { port: string; json?: boolean }) => {
+    .action(async (opts: { port: string; backend?: LocalBackendName; json?: boolean }) => {
       const env = loadEnv();
-      const { state, started } = await localUp({ home: env.home, port: Number(opts.port) });
+      // The flag wins over FERRY_LOCAL_BACKEND; with neither, the daemon starts its default.
+      const asked = opts.backend ?? env.localBackend;
+      const { state, started } = await localUp({
+        home: env.home,
+        port: Number(opts.port),
+        ...(asked ? { backend: asked } : {}),
+      });
       emit(Boolean(opts.json), { ...state, started }, () =>
         [
-          started ? "local deployment started" : "local deployment already running",
-          `  emulator (SQS, S3)  ${state.awsEndpointUrl}`,
+          started
+            ? `local deployment started (backend ${state.backend})`
+            : `local deployment already running (backend ${state.backend})`,
+          ...(asked && asked !== state.backend
+            ? [`  asked for backend ${asked}: run \`ferry local down\` first to switch`]
+            : []),
+          ...emulatorLines(state),
           `  lambda invoke API   ${state.lambdaEndpointUrl}`,
           `  deployment file     ${state.deploymentPath}`,
           `  log                 ${localLogPath(env.home)}`,
@@ -45,9 +62,25 @@ export function registerLocalCommands(program: Command): void {
       const state = await localStatus(loadEnv().home);
       emit(Boolean(opts.json), state ? { running: true, ...state } : { running: false }, () =>
         state
-          ? `running (pid ${state.pid}) emulator ${state.awsEndpointUrl}, lambda ${state.lambdaEndpointUrl}`
+          ? `running (pid ${state.pid}, backend ${state.backend}) ${endpointsOf(state)}, lambda ${state.lambdaEndpointUrl}`
           : "not running: start it with `ferry local up`",
       );
       if (!state) process.exitCode = 1;
     });
+}
+
+function emulatorLines(state: LocalState): string[] {
+  if (state.sqsEndpointUrl === state.s3EndpointUrl) {
+    return [`  emulator (SQS, S3)  ${state.sqsEndpointUrl}`];
+  }
+  return [
+    `  SQS emulator        ${state.sqsEndpointUrl}`,
+    `  S3 emulator         ${state.s3EndpointUrl}`,
+  ];
+}
+
+function endpointsOf(state: LocalState): string {
+  return state.sqsEndpointUrl === state.s3EndpointUrl
+    ? `emulator ${state.sqsEndpointUrl}`
+    : `SQS ${state.sqsEndpointUrl}, S3 ${state.s3EndpointUrl}`;
 }

@@ -16,8 +16,15 @@ export const StackOutputs = z.object({
   Region: z.string().min(1),
   EndpointPolicyArn: z.string().optional(),
   ClientPolicyArn: z.string().optional(),
-  /** Written only by `ferry local up`: the emulator's SQS and S3 endpoint. */
+  /**
+   * Written by `ferry local up` when one emulator serves both SQS and S3 (and by older Ferry
+   * versions always); LocalSqsEndpointUrl / LocalS3EndpointUrl win over it.
+   */
   LocalAwsEndpointUrl: z.string().optional(),
+  /** Written only by `ferry local up`: the local SQS endpoint. */
+  LocalSqsEndpointUrl: z.string().optional(),
+  /** Written only by `ferry local up`: the local S3 endpoint. */
+  LocalS3EndpointUrl: z.string().optional(),
   /** Written only by `ferry local up`: the local Lambda Invoke API. */
   LocalLambdaEndpointUrl: z.string().optional(),
 });
@@ -61,10 +68,10 @@ export function deploymentFromOutputs(file: unknown, stackName?: string): Deploy
   }
   const o = parsed.data;
   const endpoints: Deployment["endpoints"] = {};
-  if (o.LocalAwsEndpointUrl) {
-    endpoints.sqs = o.LocalAwsEndpointUrl;
-    endpoints.s3 = o.LocalAwsEndpointUrl;
-  }
+  const sqs = o.LocalSqsEndpointUrl ?? o.LocalAwsEndpointUrl;
+  const s3 = o.LocalS3EndpointUrl ?? o.LocalAwsEndpointUrl;
+  if (sqs) endpoints.sqs = sqs;
+  if (s3) endpoints.s3 = s3;
   if (o.LocalLambdaEndpointUrl) endpoints.lambda = o.LocalLambdaEndpointUrl;
   return {
     stackName: name,
@@ -75,7 +82,7 @@ export function deploymentFromOutputs(file: unknown, stackName?: string): Deploy
     registrationFunctionName: o.RegistrationFunctionName,
     queuePrefix: o.QueuePrefix,
     endpoints,
-    isLocal: Boolean(o.LocalAwsEndpointUrl),
+    isLocal: Boolean(endpoints.sqs || endpoints.s3 || endpoints.lambda),
   };
 }
 

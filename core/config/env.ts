@@ -3,6 +3,10 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 
+/** The local emulator backends `ferry local up` can start (see local/backends). */
+export const LOCAL_BACKENDS = ["fauxqs", "compat"] as const;
+export type LocalBackendName = (typeof LOCAL_BACKENDS)[number];
+
 /**
  * Every environment variable Ferry reads, in one place. Values are validated together and a
  * missing or bad one is named in the error.
@@ -22,6 +26,13 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),
+  /**
+   * Which local emulator `ferry local up`, the test suite's global setup and the fault campaign
+   * start: `fauxqs` (SQS + S3 in memory, fast) or `compat` (local-aws-sqs with lazy queue
+   * creation, and s3rver: a second, independent pair that enforces more of AWS's rules).
+   * A `--backend` flag wins over it. @default fauxqs
+   */
+  FERRY_LOCAL_BACKEND: z.enum(LOCAL_BACKENDS).optional(),
   FERRY_LOG_LEVEL: z
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .optional(),
@@ -34,6 +45,8 @@ export interface FerryEnv {
   region: string | undefined;
   endpoints: { sqs?: string; s3?: string; lambda?: string };
   hasStaticCredentials: boolean;
+  /** FERRY_LOCAL_BACKEND, when set. */
+  localBackend: LocalBackendName | undefined;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
@@ -61,5 +74,6 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
     region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
     endpoints,
     hasStaticCredentials: Boolean(e.AWS_ACCESS_KEY_ID),
+    localBackend: e.FERRY_LOCAL_BACKEND,
   };
 }

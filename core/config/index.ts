@@ -6,4 +6,4 @@ export {
   readDeployment,
   StackOutputs,
 } from "./deployment.ts";
-export { type FerryEnv, loadEnv } from "./env.ts";
+export { type FerryEnv, LOCAL_BACKENDS, type LocalBackendName, loadEnv } from "./env.ts";
