@@ -5,7 +5,7 @@ import type { LocalBackendName } from "#core/config/env.ts";
 import { ConfigError } from "#core/errors.ts";
 import { synthFerryTemplate } from "#infra/index.ts";
 import { type LocalBackend, provision, startBackend } from "./backends/index.ts";
-import { type LambdaHost, startLambdaHost } from "./lambda-host.ts";
+import { type HostedFunction, type LambdaHost, startLambdaHost } from "./lambda-host.ts";
 import { type CfnTemplate, type LocalPlan, planFromTemplate } from "./template.ts";
 
 export interface LocalOptions {
@@ -37,6 +37,8 @@ export interface LocalDeployment {
   s3EndpointUrl: string;
   lambdaEndpointUrl: string;
   plan: LocalPlan;
+  /** What the local Lambda host runs (bundle and environment), to host it again elsewhere. */
+  functions: HostedFunction[];
   stop(): Promise<void>;
 }
 
@@ -77,15 +79,13 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",
     };
-    lambda = await startLambdaHost(
-      plan.functions.map((fn) => ({
-        name: fn.name,
-        bundleFile: bundleFileOf(join(synth.assemblyDir, fn.assetPath), fn.handler),
-        exportName: fn.handler.split(".").at(-1) ?? "handler",
-        environment: { ...fn.environment, ...awsEnv },
-      })),
-      { port: options.lambdaPort ?? 0 },
-    );
+    const functions: HostedFunction[] = plan.functions.map((fn) => ({
+      name: fn.name,
+      bundleFile: bundleFileOf(join(synth.assemblyDir, fn.assetPath), fn.handler),
+      exportName: fn.handler.split(".").at(-1) ?? "handler",
+      environment: { ...fn.environment, ...awsEnv },
+    }));
+    lambda = await startLambdaHost(functions, { port: options.lambdaPort ?? 0 });
     const outputs = {
       ...plan.outputs,
       ...endpointOutputs(backend),
@@ -103,6 +103,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       s3EndpointUrl: backend.s3EndpointUrl,
       lambdaEndpointUrl: host.url,
       plan,
+      functions,
       async stop() {
         await host.close();
         await backend.stop();

@@ -2,11 +2,13 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerNodeFunction, registerShellFunction } from "#cli/functions/register.ts";
-import { loadEnv } from "#core/config/index.ts";
+import { type LocalBackendName, loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import type { FunctionRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, type LocalDeployment, spawnAgent, startLocal } from "#local/index.ts";
 import { CuttableProxy } from "../integration/cuttable-proxy.ts";
+import type { RealismFaults } from "../realism/index.ts";
+import { type RealisticDeployment, startRealistic } from "./realistic.ts";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("./functions/", import.meta.url));
 
@@ -32,6 +34,11 @@ export interface FaultDeployment {
    * routes through them: cutting both is the emulator going away, as every client sees it.
    */
   proxied(): Promise<ProxiedDeployment>;
+  /**
+   * The AWS-realism proxies (latency, throttling, 5xx, resets, AWS's queue windows) in front
+   * of SQS, S3 and the Lambda host, and a deployment file that routes through them.
+   */
+  realistic(faults: RealismFaults, seed: number): Promise<RealisticDeployment>;
   close(): Promise<void>;
 }
 
@@ -43,9 +50,13 @@ export interface ProxiedDeployment {
   close(): Promise<void>;
 }
 
-export async function startFaultDeployment(home: string): Promise<FaultDeployment> {
+/** `backend`: which emulator. @default FERRY_LOCAL_BACKEND, else "fauxqs" */
+export async function startFaultDeployment(
+  home: string,
+  backend: LocalBackendName = loadEnv().localBackend ?? "fauxqs",
+): Promise<FaultDeployment> {
   await mkdir(home, { recursive: true });
-  const local = await startLocal({ home });
+  const local = await startLocal({ home, backend });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FERRY_HOME: home,
@@ -90,34 +101,31 @@ export async function startFaultDeployment(home: string): Promise<FaultDeploymen
         logFile: join(home, `agent-${++agents}.log`),
       });
     },
+    async realistic(faults, seed) {
+      const realistic = await startRealistic(home, local, env, faults, seed);
+      closers.push(realistic.close);
+      return realistic;
+    },
     async proxied() {
-      const aws = new CuttableProxy(Number(new URL(local.awsEndpointUrl).port));
-      const lambda = new CuttableProxy(Number(new URL(local.lambdaEndpointUrl).port));
-      await Promise.all([aws.listen(), lambda.listen()]);
-      const file = JSON.parse(await readFile(local.deploymentPath, "utf8")) as Record<
-        string,
-        Record<string, string>
-      >;
-      const outputs = file[local.stackName] ?? {};
-      outputs.LocalAwsEndpointUrl = aws.url;
-      outputs.LocalLambdaEndpointUrl = lambda.url;
+      const { proxies, outputs } = await proxiedOutputs(local);
       const path = join(home, "deployment-proxied.json");
       await writeFile(path, JSON.stringify({ [local.stackName]: outputs }));
       const proxiedEnv = { ...env, FERRY_DEPLOYMENT: path };
       const proxiedConn = await connect(loadEnv(proxiedEnv));
+      const cut = async () => {
+        await Promise.all(proxies.map((p) => p.cut()));
+      };
       const close = async () => {
         proxiedConn.close();
-        await Promise.all([aws.cut(), lambda.cut()]);
+        await cut();
       };
       closers.push(close);
       return {
         env: proxiedEnv,
         conn: proxiedConn,
-        cut: async () => {
-          await Promise.all([aws.cut(), lambda.cut()]);
-        },
+        cut,
         restore: async () => {
-          await Promise.all([aws.listen(), lambda.listen()]);
+          await Promise.all(proxies.map((p) => p.listen()));
         },
         close,
       };
@@ -129,4 +137,33 @@ export async function startFaultDeployment(home: string): Promise<FaultDeploymen
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Proxies in front of the emulator's endpoints (one for SQS and S3 where one server serves
+ * both, one each where they are apart) and the Lambda host, and the deployment outputs that
+ * route through them.
+ */
+async function proxiedOutputs(
+  local: LocalDeployment,
+): Promise<{ proxies: CuttableProxy[]; outputs: Record<string, string> }> {
+  const portOf = (url: string) => Number(new URL(url).port);
+  const sqs = new CuttableProxy(portOf(local.sqsEndpointUrl));
+  const s3 =
+    local.s3EndpointUrl === local.sqsEndpointUrl
+      ? sqs
+      : new CuttableProxy(portOf(local.s3EndpointUrl));
+  const lambda = new CuttableProxy(portOf(local.lambdaEndpointUrl));
+  const proxies = [...new Set([sqs, s3, lambda])];
+  await Promise.all(proxies.map((p) => p.listen()));
+  const file = JSON.parse(await readFile(local.deploymentPath, "utf8")) as Record<
+    string,
+    Record<string, string>
+  >;
+  const outputs = { ...file[local.stackName] };
+  if (outputs.LocalAwsEndpointUrl !== undefined) outputs.LocalAwsEndpointUrl = sqs.url;
+  outputs.LocalSqsEndpointUrl = sqs.url;
+  outputs.LocalS3EndpointUrl = s3.url;
+  outputs.LocalLambdaEndpointUrl = lambda.url;
+  return { proxies, outputs };
 }
