@@ -18,7 +18,7 @@ import type { AgentDeps } from "./deps.ts";
 import { FunctionCache } from "./function-cache.ts";
 import { agentIdFor, Heartbeat } from "./heartbeat.ts";
 import { NodeWorkerPool } from "./node-pool.ts";
-import { isDeregistered, resolveTaskQueueUrl } from "./queue.ts";
+import { isDeregistered, readMaxReceiveCount, resolveTaskQueueUrl } from "./queue.ts";
 import { ResultDelivery } from "./result-delivery.ts";
 import { SlotPool } from "./slots.ts";
 import { ResultSpool } from "./spool.ts";
@@ -124,6 +124,7 @@ export class EndpointAgent {
         signal,
         logger: this.#log,
       });
+      const maxReceiveCount = await readMaxReceiveCount(this.#deps.sqs, taskQueueUrl, signal);
       await Promise.all(
         [this.#config.scratchDir, this.#config.cacheDir].map((d) => mkdir(d, { recursive: true })),
       );
@@ -165,6 +166,7 @@ export class EndpointAgent {
         config: this.#config,
         deps: this.#deps,
         taskQueueUrl,
+        maxReceiveCount,
         functions: new FunctionCache({
           control: this.#deps.control,
           s3: this.#deps.s3,

@@ -1,4 +1,4 @@
-import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError } from "#core/aws/errors.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/client.ts";
@@ -84,5 +84,28 @@ export async function isDeregistered(
     return false;
   } catch (err) {
     return err instanceof NotFoundError;
+  }
+}
+
+/**
+ * The queue's redrive maxReceiveCount, or undefined (no redrive policy, or it cannot be read:
+ * then tasks keep their own maxAttempts, as before).
+ */
+export async function readMaxReceiveCount(
+  sqs: SQSClient,
+  queueUrl: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["RedrivePolicy"] }),
+      { abortSignal: signal },
+    );
+    const policy = out.Attributes?.RedrivePolicy;
+    if (!policy) return undefined;
+    const count = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+    return Number.isInteger(count) && count > 0 ? count : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -17,6 +17,8 @@ export interface TaskContext {
   config: SiteConfig;
   deps: AgentDeps;
   taskQueueUrl: string;
+  /** The task queue's redrive maxReceiveCount, when it has one and it could be read. */
+  maxReceiveCount: number | undefined;
   functions: FunctionCache;
   pool: NodeWorkerPool;
   results: ResultDelivery;

@@ -92,8 +92,13 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     ).catch((e: unknown) => tlog.warn({ err: e }, "cannot delay the task message"));
   };
 
-  if (receiveCount > task.maxAttempts) {
-    const reason = `received ${receiveCount} times, more than its maxAttempts (${task.maxAttempts}): the agents running it kept stopping before reporting a result`;
+  const attemptLimit = attemptsAllowed(task.maxAttempts, ctx.maxReceiveCount);
+  if (receiveCount > attemptLimit) {
+    const cappedBy =
+      attemptLimit < task.maxAttempts
+        ? `, and the task queue's redrive policy allows ${attemptLimit} (maxReceiveCount ${ctx.maxReceiveCount})`
+        : "";
+    const reason = `received ${receiveCount} times, more than its maxAttempts (${task.maxAttempts}${cappedBy}): the agents running it kept stopping before reporting a result`;
     tlog.warn({ receiveCount }, "task over maxAttempts: sent to the dead-letter queue");
     if (!(await deadLetter(ctx, body, reason, receiveCount, tlog))) return;
     await deliver(reply({ type: "WorkerCrashed", message: reason, retriable: false }));
@@ -221,6 +226,16 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     await keeper.stop();
     await data.close(tlog, replied);
   }
+}
+
+/**
+ * Attempts a task gets: its own maxAttempts, but fewer than the queue's maxReceiveCount. On the
+ * receive after that SQS moves the message to the dead-letter queue itself, where no agent
+ * sees it and no result would ever be sent: the agent must be the one to give up, and say so.
+ */
+export function attemptsAllowed(maxAttempts: number, maxReceiveCount: number | undefined): number {
+  if (maxReceiveCount === undefined) return maxAttempts;
+  return Math.max(1, Math.min(maxAttempts, maxReceiveCount - 1));
 }
 
 const specOf = (resultSpec: ResultSpec | undefined) => (resultSpec ? { resultSpec } : {});

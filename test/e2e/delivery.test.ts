@@ -4,7 +4,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
+import { DeleteQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { executorFor, waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
@@ -161,3 +161,55 @@ it("a walltime past what SQS can hold is refused before anything is sent, with t
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
   expect(r.stderr).toMatch(/walltime 50000 s: a task runs for 1 to 39600 s .*12 h/);
 });
+
+it("an agent started the moment its endpoint is registered waits out AWS's new-queue window and runs", async () => {
+  // On the compat backend (npm run test:compat) the queue is unusable for ~1 s after CreateQueue.
+  const fresh = await runFerryJson<EndpointRecord>(["endpoint", "register", `fresh-${suffix}`]);
+  const path = join(dir, "site-fresh.json");
+  await writeFile(path, JSON.stringify({ workers: 1, heartbeatIntervalSeconds: 1 }));
+  const agent = spawnAgent({ endpointId: fresh.endpointId, env: ferryEnv(), configPath: path });
+  agents.push(agent);
+  const r = await runFerry(["run", `echo-${suffix}`, "-e", fresh.endpointId, "--args", '{"n": 7}']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual({ n: 7 });
+  expect(agent.child.exitCode).toBeNull();
+}, 120_000);
+
+it("a task whose maxAttempts exceeds the queue's redrive limit still gets a result on its last receive", async () => {
+  // SQS moves a message to the DLQ itself after maxReceiveCount receives (5 in the stack),
+  // where no agent sees it: the agent must report the task before that, not lose it.
+  const late = await runFerryJson<EndpointRecord>(["endpoint", "register", `late-${suffix}`]);
+  const executor = executorFor(conn);
+  try {
+    const future = await executor.submit(
+      `echo-${suffix}`,
+      { n: 1 },
+      {
+        endpointId: late.endpointId,
+        maxAttempts: 10,
+      },
+    );
+    // Four deliveries that never finished, as if four agents had died running it.
+    for (let received = 0; received < 4; ) {
+      const out = await conn.aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: late.queueUrl,
+          VisibilityTimeout: 1,
+          WaitTimeSeconds: 5,
+        }),
+      );
+      received += out.Messages?.length ?? 0;
+    }
+    await startAgent(late.endpointId);
+    const result = await future.result;
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.type).toBe("WorkerCrashed");
+      expect(result.error.message).toMatch(
+        /maxAttempts \(10, and the task queue's redrive policy allows 4 \(maxReceiveCount 5\)\)/,
+      );
+    }
+  } finally {
+    await executor.close({ closeSession: true });
+  }
+}, 120_000);
