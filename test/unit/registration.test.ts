@@ -117,14 +117,25 @@ describe("endpoint status", () => {
 });
 
 describe("toControlError", () => {
-  it("maps Ferry errors to response types, anything else to Internal", () => {
+  it("maps Ferry errors to response types, AWS's 'not now' to Unavailable, anything else to Internal", () => {
     expect(toControlError(new ProtocolError("x: bad")).type).toBe("BadRequest");
     expect(toControlError(new NotFoundError("gone", { hint: "do this" }))).toEqual({
       type: "NotFound",
       message: "gone: do this",
     });
     expect(toControlError(new ConflictError("taken")).type).toBe("Conflict");
-    expect(toControlError(new TransientError("later")).type).toBe("Internal");
+    // Retriable: a queue name in SQS's 60 s reuse window, or AWS throttling the function.
+    expect(toControlError(new TransientError("later")).type).toBe("Unavailable");
+    const throttled = Object.assign(new Error("Rate exceeded"), {
+      name: "SlowDown",
+      $metadata: { httpStatusCode: 503 },
+    });
+    expect(toControlError(throttled)).toEqual({ type: "Unavailable", message: "Rate exceeded" });
+    const denied = Object.assign(new Error("denied"), {
+      name: "AccessDenied",
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(toControlError(denied).type).toBe("Internal");
     expect(toControlError(new Error("boom"))).toEqual({ type: "Internal", message: "boom" });
   });
 });
