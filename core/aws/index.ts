@@ -11,3 +11,4 @@ export {
   hasAwsCode,
   isQueueMissing,
 } from "./errors.ts";
+export { untilQueueAnswers } from "./queue-ready.ts";

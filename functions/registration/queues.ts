@@ -1,12 +1,12 @@
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
-  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { hasAwsCode, isQueueMissing } from "#core/aws/errors.ts";
+import { untilQueueAnswers } from "#core/aws/queue-ready.ts";
 import { TransientError } from "#core/errors.ts";
 
 /**
@@ -33,7 +33,11 @@ export async function ensureQueue(
       new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags }),
     );
     if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
-    await waitUsable(sqs, out.QueueUrl);
+    // Bounded and best effort: callers still tolerate a queue not yet visible everywhere.
+    await untilQueueAnswers(sqs, out.QueueUrl, {
+      timeoutMs: NEW_QUEUE_WAIT_MS,
+      pollMs: NEW_QUEUE_POLL_MS,
+    }).catch(() => false);
     return out.QueueUrl;
   } catch (error) {
     if (hasAwsCode(error, "QueueDeletedRecently")) {
@@ -49,22 +53,6 @@ export async function ensureQueue(
   if (!QueueUrl) throw new Error(`GetQueueUrl ${name} returned no URL`);
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
   return QueueUrl;
-}
-
-/** Poll a new queue until it answers, or the bounded wait is over. */
-async function waitUsable(sqs: SQSClient, queueUrl: string): Promise<void> {
-  const deadline = Date.now() + NEW_QUEUE_WAIT_MS;
-  for (;;) {
-    try {
-      await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-      );
-      return;
-    } catch (error) {
-      if (!isQueueMissing(error) || Date.now() >= deadline) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, NEW_QUEUE_POLL_MS));
-  }
 }
 
 /** Delete a queue; one that is already gone is fine (deregistration may be retried). */

@@ -1,13 +1,8 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  QueueDoesNotExist,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { untilQueueAnswers } from "#core/aws/queue-ready.ts";
 import { ConfigError } from "#core/errors.ts";
 import type { BackendOptions, LocalBackend } from "./backend.ts";
 import { type CompatS3, startCompatS3 } from "./compat-s3.ts";
@@ -74,22 +69,13 @@ export async function startCompatBackend(options: BackendOptions): Promise<Local
  * CloudFormation reports a queue created only once it is usable, so wait the same way.
  */
 async function untilUsable(sqs: SQSClient, queueUrl: string): Promise<void> {
-  const deadline = Date.now() + QUEUE_READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof QueueDoesNotExist)) throw error;
-      if (Date.now() > deadline) {
-        throw new ConfigError(
-          `compat backend: queue ${queueUrl} still does not exist ${QUEUE_READY_TIMEOUT_MS / 1000} s after CreateQueue`,
-          { cause: error },
-        );
-      }
-    }
-    await sleep(QUEUE_READY_POLL_MS);
+  const ready = await untilQueueAnswers(sqs, queueUrl, {
+    timeoutMs: QUEUE_READY_TIMEOUT_MS,
+    pollMs: QUEUE_READY_POLL_MS,
+  });
+  if (!ready) {
+    throw new ConfigError(
+      `compat backend: queue ${queueUrl} still does not exist ${QUEUE_READY_TIMEOUT_MS / 1000} s after CreateQueue`,
+    );
   }
 }

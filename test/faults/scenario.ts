@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Executor, type TaskSpec } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
+import { mulberry32 } from "../realism/rng.ts";
 import type { FaultDeployment } from "./deployment.ts";
 import type { Figures, Tally } from "./tally.ts";
 
@@ -50,14 +51,5 @@ export function journalDirOf(d: FaultDeployment, scenario: string): string {
   return join(d.home, "sessions", scenario);
 }
 
-/** mulberry32: small, seeded, good enough to pick kill times. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded random numbers in [0, 1), good enough to pick kill times (the realism layer's). */
+export const seededRandom = mulberry32;
