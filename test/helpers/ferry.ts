@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
 import { loadEnv } from "#core/config/index.ts";
@@ -6,11 +8,23 @@ import { type Connection, connect } from "#core/connect.ts";
 
 const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.js", import.meta.url));
 
+let fileHome: string | undefined;
+
+/**
+ * This test file's own FERRY_HOME under the suite's: session journals ("the latest session"),
+ * caches and spools of one file never mix with another's running beside it. Each test file
+ * loads this module afresh, so the directory is per file.
+ */
+function ownHome(): string {
+  fileHome ??= mkdtempSync(join(inject("ferryHome"), "file-"));
+  return fileHome;
+}
+
 /** Environment that points the CLI, agents and SDK at the suite's deployment. */
 export function ferryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    FERRY_HOME: inject("ferryHome"),
+    FERRY_HOME: ownHome(),
     FERRY_DEPLOYMENT: inject("deploymentPath"),
     FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? "warn",
     ...extra,
