@@ -131,6 +131,9 @@ export class EndpointAgent {
       const pool = new NodeWorkerPool({
         maxIdle: this.#config.maxIdleWorkers,
         killGraceMs: this.#config.killGraceSeconds * 1000,
+        scratchRoot: this.#config.scratchDir,
+        endpointId: this.endpointId,
+        passEnv: this.#config.passEnv,
         logger: this.#log,
       });
       const batchers = new SqsBatchers({ sqs: this.#deps.sqs, signal });

@@ -12,6 +12,7 @@ import {
   Uuid,
 } from "#core/protocol/index.ts";
 import { resolveStorePolicy, type StorePolicies, type StorePolicy } from "#core/store/index.ts";
+import { FORBIDDEN_PASS_ENV } from "./function-env.ts";
 
 /** SQS's longest visibility timeout (12 h). */
 const MAX_VISIBILITY_SECONDS = SQS_VISIBILITY_CEILING_SECONDS;
@@ -42,6 +43,26 @@ export const SiteConfigSchema = z
     prefetchTasks: z.number().int().min(0).max(100).optional(),
     /** GPU ids; one task per GPU, pinned with CUDA_VISIBLE_DEVICES. @default [] */
     gpuIds: z.array(z.string().min(1)).max(1_024).default([]),
+    /**
+     * Variables of the agent's environment that functions get too (by name), e.g.
+     * ["XTBPATH", "OMP_NUM_THREADS", "PYTHONPATH"]. Functions otherwise get only PATH, the
+     * locale, their own HOME/TMPDIR, CUDA_VISIBLE_DEVICES and Ferry's FERRY_* task variables;
+     * AWS_* names and Ferry's own configuration (FERRY_HOME, FERRY_DEPLOYMENT, ...) are
+     * refused here: they are the agent's credentials and deployment.
+     * @default []
+     */
+    passEnv: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+          .refine((name) => !FORBIDDEN_PASS_ENV.test(name), {
+            message:
+              "AWS_* variables and Ferry's own configuration never reach functions: they are the agent's credentials and deployment",
+          }),
+      )
+      .max(256)
+      .default([]),
     /** Function names allowed to run here; unset: every registered function. */
     allowedFunctions: z.array(SafeName).optional(),
     /** Parent of each task's private scratch dir. @default <tmpdir>/ferry-scratch */
@@ -107,6 +128,7 @@ export interface SiteConfig {
   prefetchTasks: number;
   gpuIds: string[];
   allowedFunctions: string[] | undefined;
+  passEnv: string[];
   scratchDir: string;
   cacheDir: string;
   spoolDir: string;
@@ -165,6 +187,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     prefetchTasks: c.prefetchTasks ?? Math.min(workers, 10),
     gpuIds: c.gpuIds,
     allowedFunctions: c.allowedFunctions,
+    passEnv: c.passEnv,
     scratchDir: resolve(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),
     cacheDir: resolve(c.cacheDir ?? join(home, "cache")),
     spoolDir: resolve(c.spoolDir ?? join(home, "spool")),

@@ -1,8 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "#core/logger.ts";
 import type { TaskError } from "#core/protocol/index.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
+import { functionEnv } from "./function-env.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
 import { type RunReply, type RunRequest, WorkerMessage } from "./worker-ipc.ts";
@@ -16,12 +19,20 @@ export interface NodeWorkerPoolOptions {
   maxIdle: number;
   /** SIGTERM -> SIGKILL delay when a worker is stopped. */
   killGraceMs: number;
+  /** Parent of each worker's own HOME and TMPDIR. */
+  scratchRoot: string;
+  endpointId: string;
+  /** Variables of the agent's environment the site passes on (site config `passEnv`). */
+  passEnv: readonly string[];
   logger: Logger;
 }
 
 interface WarmWorker {
   readonly child: ChildProcess;
-  /** Function hash and GPU: a worker pinned to one GPU cannot serve another. */
+  /**
+   * Function hash, GPU and session: a worker pinned to one GPU cannot serve another, and one
+   * session's tasks never share a process (module state, files in its HOME) with another's.
+   */
   readonly key: string;
   readonly stdout: Tail;
   readonly stderr: Tail;
@@ -52,7 +63,7 @@ export class NodeWorkerPool {
   }
 
   async run(task: RunTask, bundlePath: string): Promise<RunOutcome> {
-    const key = `${task.sha256}:${task.gpu ?? ""}`;
+    const key = `${task.sha256}:${task.gpu ?? ""}:${task.sessionId}`;
     const worker = this.#takeIdle(key) ?? (await this.#spawn(key, task.gpu));
     const log = task.logger.child({ pid: worker.child.pid });
     worker.stdout.reset();
@@ -198,10 +209,17 @@ export class NodeWorkerPool {
 
   /** Fork a worker and wait for it to say it is ready (or to die: then run() reports a crash). */
   async #spawn(key: string, gpu: string | undefined): Promise<WarmWorker> {
+    const home = await mkdtemp(join(this.#options.scratchRoot, "worker-"));
     const child = fork(WORKER_SCRIPT, [], {
       execArgv: ["--disable-warning=ExperimentalWarning"],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: { ...process.env, ...(gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu }) },
+      // Built from nothing (function-env.ts): never the agent's credentials or deployment.
+      env: functionEnv({
+        passEnv: this.#options.passEnv,
+        home,
+        endpointId: this.#options.endpointId,
+        gpu,
+      }),
       serialization: "advanced",
     });
     const worker: WarmWorker = {
@@ -215,9 +233,10 @@ export class NodeWorkerPool {
     child.stderr?.on("data", (chunk: Buffer) => worker.stderr.push(chunk));
     child.on("error", (error) => this.#options.logger.warn({ err: error }, "node worker error"));
     this.#all.add(worker);
-    void worker.exit.then(() => {
+    void worker.exit.then(async () => {
       this.#all.delete(worker);
       this.#idle = this.#idle.filter((w) => w !== worker);
+      await rm(home, { recursive: true, force: true }).catch(() => undefined);
     });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, READY_TIMEOUT_MS);

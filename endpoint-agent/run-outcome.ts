@@ -6,6 +6,8 @@ import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 /** What a runner (node or shell) needs to run one task. */
 export interface RunTask {
   taskId: string;
+  /** Warm workers serve one session only: no task sees another session's module state. */
+  sessionId: string;
   functionName: string;
   sha256: string;
   /** The decoded arguments (plain JSON, or typed arrays and the like from a msgpack ref). */

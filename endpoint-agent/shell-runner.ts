@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { sleep } from "#core/backoff.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
+import { functionEnv } from "./function-env.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
 import type { TaskProcesses } from "./task-processes.ts";
@@ -17,6 +18,9 @@ export interface ShellRunOptions {
   killGraceMs: number;
   /** Where running process groups are noted, for a restarted agent to reap. */
   processes?: TaskProcesses;
+  endpointId: string;
+  /** Variables of the agent's environment the site passes on (site config `passEnv`). */
+  passEnv: readonly string[];
 }
 
 /**
@@ -65,13 +69,14 @@ async function runIn(
     // Own process group, so a walltime kill reaches the programs it starts.
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      FERRY_TASK_ID: task.taskId,
-      FERRY_SCRATCH_DIR: dir,
-      TMPDIR: dir,
-      ...(task.gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: task.gpu }),
-    },
+    // Built from nothing (function-env.ts): never the agent's credentials or deployment.
+    env: functionEnv({
+      passEnv: options.passEnv,
+      home: dir,
+      endpointId: options.endpointId,
+      gpu: task.gpu,
+      extra: { FERRY_TASK_ID: task.taskId, FERRY_SCRATCH_DIR: dir },
+    }),
   });
   const output = () => ({
     pid: child.pid,

@@ -166,6 +166,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       : ctx.config.defaultWalltimeSeconds;
     const run: RunTask = {
       taskId: task.taskId,
+      sessionId: task.sessionId,
       functionName: task.function.name,
       sha256: task.function.sha256,
       args,
@@ -182,6 +183,8 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       record.spec.kind === "shell"
         ? await runShell(run, record.spec.argv, {
             scratchRoot: ctx.config.scratchDir,
+            endpointId: ctx.endpointId,
+            passEnv: ctx.config.passEnv,
             killGraceMs: ctx.config.killGraceSeconds * 1000,
             processes: ctx.processes,
           })

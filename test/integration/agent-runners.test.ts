@@ -3,6 +3,7 @@ import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
+import { newSessionId } from "#core/ids.ts";
 import { bundleKey } from "#core/names.ts";
 import type { FunctionRef } from "#core/protocol/index.ts";
 import {
@@ -433,6 +434,27 @@ describe("warm workers", () => {
     // With one idle worker kept (as before), each switch forked a new worker.
     expect(a2).toBe(a1);
     expect(b2).toBe(b1);
+  });
+
+  it("never lets two sessions share a warm worker (module state stays a session's own)", async () => {
+    // A module-level counter: a worker that served another session would show its count.
+    const counter = await h.registerNode(
+      "session-counter",
+      "let n = 0; export default () => ({ pid: process.pid, n: ++n });",
+    );
+    const run = async (sessionId: string) => {
+      const result = await h.results.waitFor(await h.sendTask(counter, null, { sessionId }));
+      if (!result.ok) throw new Error(result.error.message);
+      return inline<{ pid: number; n: number }>(result);
+    };
+    const other = newSessionId();
+    const mine1 = await run(h.sessionId);
+    const theirs = await run(other);
+    const mine2 = await run(h.sessionId);
+    expect(theirs.pid).not.toBe(mine1.pid);
+    expect(theirs.n).toBe(1);
+    // Within a session the worker stays warm, state and all.
+    expect(mine2).toEqual({ pid: mine1.pid, n: 2 });
   });
 });
 

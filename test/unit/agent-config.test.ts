@@ -63,6 +63,20 @@ describe("site config", () => {
     ).toBe(1);
   });
 
+  it("passes named variables to functions, but never credentials or Ferry's configuration", async () => {
+    const ok = await loadSiteConfig(undefined, { passEnv: ["XTBPATH", "OMP_NUM_THREADS"] });
+    expect(ok.passEnv).toEqual(["XTBPATH", "OMP_NUM_THREADS"]);
+    expect((await loadSiteConfig(undefined, {})).passEnv).toEqual([]);
+    for (const name of ["AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "FERRY_DEPLOYMENT", "FERRY_HOME"]) {
+      await expect(loadSiteConfig(undefined, { passEnv: [name] })).rejects.toThrow(
+        /passEnv\.0: AWS_\* variables and Ferry's own configuration never reach functions/,
+      );
+    }
+    await expect(loadSiteConfig(undefined, { passEnv: ["A B"] })).rejects.toThrow(
+      /must be an environment variable name/,
+    );
+  });
+
   it("refuses unknown keys (typos) and inconsistent GPU slots", async () => {
     const typo = await write("typo.yaml", "wrokers: 2\n");
     await expect(loadSiteConfig(typo)).rejects.toThrow(/wrokers/);
