@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { realpath, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { describeError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import type { Payload, StoreRef, TaskMessage } from "#core/protocol/index.ts";
-import { createFileStore, newLocation, type StorePolicy } from "#core/store/index.ts";
+import {
+  createFileStore,
+  newLocation,
+  resolveInside,
+  type StorePolicy,
+} from "#core/store/index.ts";
 import { type EncodedResult, resultPolicyFor, storeWithRetries } from "./result-encoding.ts";
 import type { TaskContext } from "./task-context.ts";
 import type { WorkerEncoded } from "./worker-data.ts";
@@ -99,13 +105,18 @@ export class TaskData {
     }
     const started = performance.now();
     const staged = payload.ref;
+    // The worker runs untrusted code: its reply may name any path. Only a file inside this
+    // task's staging directory is uploaded, and its size and sha256 are recomputed on the way.
+    let path: string;
+    try {
+      path = await resolveInside(await realpath(stageDir), staged.location);
+    } catch (error) {
+      const message = `the worker's reply names a staged result the agent refuses: ${describeError(error)}`;
+      return { ok: false, error: { type: "Refused", message, retriable: false } };
+    }
     const upload = async (): Promise<StoreRef> => {
       const put = { codec: staged.codec, temporary: true };
-      // Streamed from the staging file; its size and sha256 are the worker's.
-      if (s3.putFile) {
-        const path = join(stageDir, staged.location);
-        return s3.putFile(path, { ...put, size: staged.size, sha256: staged.sha256 });
-      }
+      if (s3.putFile) return s3.putFile(path, { ...put, size: staged.size, sha256: staged.sha256 });
       return s3.put(await createFileStore({ dir: stageDir, fsync: false }).get(staged), put);
     };
     return storeWithRetries(

@@ -1,5 +1,6 @@
 // The proxy store: large task arguments and results travel by reference (DESIGN.md "Proxy store").
 export { type Codec, chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
+export { resolveInside } from "./file-paths.ts";
 export { createFileStore, type FileStore, type FileStoreOptions } from "./file-store.ts";
 export { checkLocation, isTemporaryLocation, newLocation } from "./keys.ts";
 export {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, unlink } from "node:fs/promises";
+import { constants, createWriteStream } from "node:fs";
+import { mkdir, open, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -169,8 +169,29 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       }
     },
 
-    putFile(path: string, options: PutFileOptions): Promise<StoreRef> {
-      return upload(createReadStream(path), options);
+    async putFile(path: string, options: PutFileOptions): Promise<StoreRef> {
+      // The last component is never followed: a link planted by the writer reads nothing.
+      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const counted = countingHash();
+      try {
+        const source = handle.createReadStream();
+        // pipe() does not pass errors on: a failed read must fail the upload, not stall it.
+        source.once("error", (error) => counted.stream.destroy(error));
+        const ref = await upload(source.pipe(counted.stream), options);
+        const claimed = { ...ref, size: options.size, sha256: options.sha256 };
+        try {
+          checkStoredSize(counted.size(), claimed, where(ref));
+          verifyDigest(counted.digest(), claimed, where(ref));
+        } catch (error) {
+          await client
+            .send(new DeleteObjectCommand({ Bucket: bucket, Key: ref.location }))
+            .catch(() => undefined);
+          throw error;
+        }
+        return ref;
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
     },
 
     async delete(ref: StoreRef): Promise<void> {
@@ -179,4 +200,18 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: ref.location }));
     },
   };
+}
+
+/** A pass-through stream that counts and hashes what flows through it. */
+function countingHash(): { stream: Transform; size: () => number; digest: () => string } {
+  const hash = createHash("sha256");
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.byteLength;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  return { stream, size: () => size, digest: () => hash.digest("hex") };
 }

@@ -15,7 +15,11 @@ export interface PutOptions {
   temporary?: boolean;
 }
 
-/** A local file's bytes to store, with the size and sha256 its writer computed. */
+/**
+ * A local file's bytes to store, with the size and sha256 its writer claims. The store
+ * recomputes both while it streams the file and refuses (and removes) an object that differs:
+ * the writer may be a function's worker, which is not trusted.
+ */
 export interface PutFileOptions extends PutOptions {
   size: number;
   sha256: string;
@@ -35,7 +39,10 @@ export interface ObjectStore {
    * the file): large objects never sit whole in this process's memory. Optional.
    */
   getToFile?(ref: StoreRef, path: string): Promise<void>;
-  /** Store a local file's bytes, streamed; its size and sha256 come from its writer. Optional. */
+  /**
+   * Store a local file's bytes, streamed, checked against the size and sha256 its writer
+   * claims (a mismatch removes the object and throws IntegrityError). Optional.
+   */
   putFile?(path: string, options: PutFileOptions): Promise<StoreRef>;
 }
 

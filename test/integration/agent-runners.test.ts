@@ -508,3 +508,62 @@ describe("prefetch", () => {
     }
   });
 });
+
+describe("what the agent accepts back from a worker", () => {
+  let agent: EndpointAgent;
+  afterAll(() => closeAgent(agent));
+
+  // Function code runs in the worker and can talk to the agent over the worker's own IPC
+  // channel: it overhears the next task's request and forges that task's reply.
+  const forger = (forged: string) => `
+    import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+    import { join } from "node:path";
+    let next;
+    process.on("message", (m) => { next = m; });
+    export default async () => {
+      if (!next) return "first run: now listening";
+      const stageDir = next.result.stageDir;
+      const ref = (location, size, sha256) => ({
+        type: "done", taskId: next.taskId, ok: true, value: null,
+        encoded: { payload: { ref: { store: "file", location, size, sha256, codec: "bytes" } },
+                   staged: true, serializeMs: 0, storeMs: 0 },
+      });
+      ${forged}
+      return new Promise(() => {}); // the forged reply must be the one the agent takes
+    };`;
+
+  async function forgedOutcome(name: string, forged: string) {
+    const fn = await h.registerNode(name, forger(forged));
+    const first = await h.results.waitFor(await h.sendTask(fn, null));
+    expect(first.ok).toBe(true);
+    const result = await h.results.waitFor(await h.sendTask(fn, null, { walltimeSeconds: 30 }));
+    expect(result.ok).toBe(false);
+    return result.ok ? "" : `${result.error.type}: ${result.error.message}`;
+  }
+
+  it("refuses a reply naming a file outside the task's staging directory", async () => {
+    agent = await withAgent({ workers: 1 });
+    const outcome = await forgedOutcome(
+      "forge-escape",
+      'process.send(ref("../../../../../../etc/hostname", 1, "0".repeat(64)));',
+    );
+    expect(outcome).toMatch(/^Refused: the worker's reply names a staged result the agent refuses/);
+  });
+
+  it("refuses a staged link that leads out of it, and a file whose size or hash is not the claimed one", async () => {
+    const link = await forgedOutcome(
+      "forge-link",
+      `mkdirSync(join(stageDir, "tmp"), { recursive: true });
+       symlinkSync("/etc/hostname", join(stageDir, "tmp", "x.bytes"));
+       process.send(ref("tmp/x.bytes", 1, "0".repeat(64)));`,
+    );
+    expect(link).toMatch(/^Internal: .*(ELOOP|symbolic link)/);
+    const lie = await forgedOutcome(
+      "forge-hash",
+      `mkdirSync(join(stageDir, "tmp"), { recursive: true });
+       writeFileSync(join(stageDir, "tmp", "y.bytes"), "abc");
+       process.send(ref("tmp/y.bytes", 3, "0".repeat(64)));`,
+    );
+    expect(lie).toMatch(/^Internal: result: .*sha256/);
+  });
+});

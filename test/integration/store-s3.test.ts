@@ -2,7 +2,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
@@ -24,6 +24,11 @@ const BIG_BYTES = 100 * 1024 * 1024;
 
 let server: FauxqsServer;
 let aws: AwsClients;
+
+async function listKeys(prefix: string): Promise<string[]> {
+  const out = await aws.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (out.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])).sort();
+}
 let dir: string;
 let stores: Stores;
 let policies: StorePolicies;
@@ -177,6 +182,16 @@ describe("s3 store", () => {
       IntegrityError,
     );
     await expect(stat(wrong)).rejects.toThrow(/ENOENT/);
+
+    // A file whose writer claims another hash or size is refused, and nothing stays stored.
+    const before = await listKeys("tmp/");
+    await expect(
+      s3.putFile(path, { codec: "bytes", size: bytes.byteLength, sha256: "c".repeat(64) }),
+    ).rejects.toThrow(IntegrityError);
+    await expect(
+      s3.putFile(path, { codec: "bytes", size: bytes.byteLength - 1, sha256 }),
+    ).rejects.toThrow(IntegrityError);
+    expect(await listKeys("tmp/")).toEqual(before);
   });
 
   it("refuses locations outside store/ and tmp/, such as the registry", async () => {
