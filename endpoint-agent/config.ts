@@ -7,11 +7,11 @@ import { loadEnv } from "#core/config/env.ts";
 import { ConfigError } from "#core/errors.ts";
 import {
   MAX_WALLTIME_SECONDS,
-  SafeName,
   SQS_VISIBILITY_CEILING_SECONDS,
   Uuid,
 } from "#core/protocol/index.ts";
 import { resolveStorePolicy, type StorePolicies, type StorePolicy } from "#core/store/index.ts";
+import { AllowedFunction } from "./allow-list.ts";
 import { FORBIDDEN_PASS_ENV } from "./function-env.ts";
 
 /** SQS's longest visibility timeout (12 h). */
@@ -63,8 +63,12 @@ export const SiteConfigSchema = z
       )
       .max(256)
       .default([]),
-    /** Function names allowed to run here; unset: every registered function. */
-    allowedFunctions: z.array(SafeName).optional(),
+    /**
+     * Functions allowed to run here: a name (any registered version) or `name@sha256:<hex>`
+     * (that exact code only; a newer version registered under the name is refused until it is
+     * listed too). Unset: every registered function.
+     */
+    allowedFunctions: z.array(AllowedFunction).optional(),
     /** Parent of each task's private scratch dir. @default <tmpdir>/ferry-scratch */
     scratchDir: z.string().min(1).optional(),
     /** Function bundles cached by content hash. @default $FERRY_HOME/cache */

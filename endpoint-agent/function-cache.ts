@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ControlClient } from "#core/control/client.ts";
 import { FerryError, RefusedError, TransientError } from "#core/errors.ts";
-import type { FunctionRecord, FunctionRef } from "#core/protocol/index.ts";
+import {
+  type FunctionRecord,
+  type FunctionRef,
+  shellFunctionSha256,
+} from "#core/protocol/index.ts";
 
 /** Registry records are keyed by content hash, so a short cache only delays deregistration. */
 const RECORD_TTL_MS = 60_000;
@@ -40,6 +44,14 @@ export class FunctionCache {
     if (record.sha256 !== ref.sha256) {
       throw new RefusedError(
         `function ${ref.name}: the registry holds sha256 ${record.sha256}, not the task's ${ref.sha256}`,
+        { context: { functionName: ref.name } },
+      );
+    }
+    // A shell function's hash is its argv's: a record whose argv was changed after
+    // registration (by anyone who can write the registry) no longer matches and never runs.
+    if (record.spec.kind === "shell" && shellFunctionSha256(record.spec.argv) !== ref.sha256) {
+      throw new RefusedError(
+        `function ${ref.name}: its registered argv does not hash to sha256 ${ref.sha256}; the record was changed after registration`,
         { context: { functionName: ref.name } },
       );
     }

@@ -1,16 +1,15 @@
 import { FerryError, NotFoundError, RefusedError } from "#core/errors.ts";
 import type { TaskError, TaskMessage } from "#core/protocol/index.ts";
+import { allowListRefusal } from "./allow-list.ts";
 import type { TaskContext } from "./task-context.ts";
 
 /** Why this endpoint will not run the task, or undefined when it may. */
 export function policyRefusal(ctx: TaskContext, task: TaskMessage): string | undefined {
-  const allowed = ctx.config.allowedFunctions;
   if (task.endpointId !== ctx.endpointId) {
     return `task is addressed to endpoint ${task.endpointId}, not to this one (${ctx.endpointId})`;
   }
-  if (allowed !== undefined && !allowed.includes(task.function.name)) {
-    return `function ${task.function.name} is not in this endpoint's allowedFunctions (${allowed.join(", ") || "none"})`;
-  }
+  const refused = allowListRefusal(ctx.config.allowedFunctions, task.function);
+  if (refused) return refused;
   if (task.resources.gpus > 1) {
     return `task asks for ${task.resources.gpus} GPUs; this endpoint runs one task per GPU`;
   }

@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import type { ControlClient } from "#core/control/index.ts";
 import { ConfigError } from "#core/errors.ts";
 import { bundleKey } from "#core/names.ts";
-import type { FunctionRecord } from "#core/protocol/index.ts";
+import { type FunctionRecord, shellFunctionSha256 } from "#core/protocol/index.ts";
 
 export interface RegisterNodeFunctionDeps {
   s3: S3Client;
@@ -93,9 +93,4 @@ export async function registerShellFunction(
   return record;
 }
 
-/** The version hash of a `shell` function: it covers the whole argv template. */
-export function shellFunctionSha256(argv: readonly string[]): string {
-  return createHash("sha256")
-    .update(JSON.stringify({ kind: "shell", argv }))
-    .digest("hex");
-}
+export { shellFunctionSha256 };

@@ -9,6 +9,7 @@ export {
   EndpointView,
   MAX_CANCELLATION_IDS,
 } from "./control.ts";
+export { shellFunctionSha256 } from "./function-hash.ts";
 export { parseJsonWith, parseWith } from "./parse.ts";
 export { Payload, StoreRef } from "./payload.ts";
 export {

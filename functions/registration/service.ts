@@ -6,6 +6,7 @@ import { newEndpointId, newSessionId } from "#core/ids.ts";
 import { bundleKey, queueNames, registryKeys } from "#core/names.ts";
 import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
 import type { ControlAction, ControlData, ControlRequest } from "#core/protocol/control.ts";
+import { shellFunctionSha256 } from "#core/protocol/function-hash.ts";
 import {
   EndpointRecord,
   FunctionRecord,
@@ -159,6 +160,13 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
     },
 
     async registerFunction({ name, sha256, spec, description }) {
+      if (spec.kind === "shell" && shellFunctionSha256(spec.argv) !== sha256) {
+        // A shell function's version is its argv: any other hash would let one name stand for
+        // code nobody pinned.
+        throw new ProtocolError(
+          `sha256: must be ${shellFunctionSha256(spec.argv)}, the hash of this argv template (shellFunctionSha256)`,
+        );
+      }
       if (spec.kind === "node") {
         const expected = bundleKey(sha256);
         if (spec.bundleKey !== expected) {

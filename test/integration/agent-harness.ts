@@ -37,6 +37,7 @@ import {
   type FunctionRef,
   type HeartbeatRecord,
   ResultMessage,
+  shellFunctionSha256,
   type TaskMessageInput,
 } from "#core/protocol/index.ts";
 import { createHandler, type RegistrationHandler } from "#functions/registration/index.ts";
@@ -293,7 +294,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
     },
     registerShell(name, argv) {
-      const sha256 = createHash("sha256").update(JSON.stringify(argv)).digest("hex");
+      const sha256 = shellFunctionSha256(argv);
       return registerFunction({
         v: 1,
         name,

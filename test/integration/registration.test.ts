@@ -17,6 +17,7 @@ import {
   ControlResponse,
   ControlResponseData,
 } from "#core/protocol/control.ts";
+import { shellFunctionSha256 } from "#core/protocol/function-hash.ts";
 import {
   createHandler,
   createRegistrationService,
@@ -30,6 +31,7 @@ const BUCKET = "ferry-registration-test";
 const START = 1_800_000_000_000;
 const SHA_A = "a".repeat(64);
 const SHA_B = "b".repeat(64);
+const TRAIN_SHA = shellFunctionSha256(["python3", "train.py"]);
 const UNKNOWN_ID = "01920000-0000-7000-8000-00000000dead";
 
 let server: FauxqsServer;
@@ -307,7 +309,7 @@ describe("functions", () => {
     await service.registerFunction({ name: "simulate", sha256: SHA_B, spec: nodeSpec(SHA_B) });
     await service.registerFunction({
       name: "train",
-      sha256: SHA_A,
+      sha256: TRAIN_SHA,
       spec: { kind: "shell", argv: ["python3", "train.py"] },
     });
 
@@ -331,17 +333,38 @@ describe("functions", () => {
     if (!list.ok) throw new Error(list.error.message);
     expect(list.data.functions.map((f) => [f.name, f.sha256])).toEqual([
       ["simulate", SHA_B],
-      ["train", SHA_A],
+      ["train", TRAIN_SHA],
     ]);
   });
 
-  it("refuses a known hash with a different spec", async () => {
+  it("refuses a shell function whose sha256 is not its argv's hash", async () => {
+    // Otherwise one registered name and hash could stand for any command at all.
     const response = await call("registerFunction", {
       name: "train",
-      sha256: SHA_A,
+      sha256: TRAIN_SHA,
       spec: { kind: "shell", argv: ["python3", "other.py"] },
     });
+    expect(response).toMatchObject({ ok: false, error: { type: "BadRequest" } });
+    if (!response.ok)
+      expect(response.error.message).toBe(
+        `sha256: must be ${shellFunctionSha256(["python3", "other.py"])}, the hash of this argv template (shellFunctionSha256)`,
+      );
+  });
+
+  it("refuses a known hash with a different spec", async () => {
+    // A bundle stored under the shell function's hash, then registered as a node function of
+    // the same name: the record already says what that hash is.
+    await aws.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: bundleKey(TRAIN_SHA), Body: "export {}" }),
+    );
+    const response = await call("registerFunction", {
+      name: "train",
+      sha256: TRAIN_SHA,
+      spec: nodeSpec(TRAIN_SHA),
+    });
     expect(response).toMatchObject({ ok: false, error: { type: "Conflict" } });
+    const kept = await service.getFunction({ name: "train", sha256: TRAIN_SHA });
+    expect(kept.function.spec).toEqual({ kind: "shell", argv: ["python3", "train.py"] });
   });
 });
 

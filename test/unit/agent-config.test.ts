@@ -77,6 +77,17 @@ describe("site config", () => {
     );
   });
 
+  it("takes names or name@sha256:<hex> pins in allowedFunctions, nothing else", async () => {
+    const pin = `simulate@sha256:${"a".repeat(64)}`;
+    const ok = await loadSiteConfig(undefined, { allowedFunctions: ["train", pin] });
+    expect(ok.allowedFunctions).toEqual(["train", pin]);
+    for (const bad of ["simulate@sha256:abc", "simulate@latest", "../x"]) {
+      await expect(loadSiteConfig(undefined, { allowedFunctions: [bad] })).rejects.toThrow(
+        /allowedFunctions\.0: must be a function name, or name@sha256:<64 hex digits>/,
+      );
+    }
+  });
+
   it("refuses unknown keys (typos) and inconsistent GPU slots", async () => {
     const typo = await write("typo.yaml", "wrokers: 2\n");
     await expect(loadSiteConfig(typo)).rejects.toThrow(/wrokers/);
