@@ -19,6 +19,7 @@ export async function connect(env: FerryEnv = loadEnv()): Promise<Connection> {
   const control = new ControlClient({
     lambda: aws.lambda,
     functionName: deployment.registrationFunctionName,
+    functionUrl: deployment.registrationFunctionUrl,
   });
   return { env, deployment, aws, control, close: () => aws.destroy() };
 }

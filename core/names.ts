@@ -33,7 +33,8 @@ export const registryKeys = {
    * after a cancelled task can no longer run: a task message lives up to 14 days in its queue,
    * so expiring records after 7 days would let a long-queued cancelled task run after all.
    */
-  cancellation: (taskId: string) => `registry/cancellations/${taskId}.json`,
+  cancellation: (sessionId: string, taskId: string) =>
+    `registry/cancellations/${sessionId}/${taskId}.json`,
   /** Results whose session queue refused them, kept for the session's client. */
   parked: (sessionId: string, taskId: string) => `registry/parked/${sessionId}/${taskId}.json`,
   parkedPrefix: (sessionId: string) => `registry/parked/${sessionId}/`,

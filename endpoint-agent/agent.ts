@@ -12,7 +12,7 @@ import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { createStores } from "#core/store/index.ts";
-import { CancellationWatcher } from "./cancellation.ts";
+import { CancellationWatcher, type TaskKey } from "./cancellation.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { FunctionCache } from "./function-cache.ts";
@@ -332,7 +332,7 @@ export class EndpointAgent {
       // One check for the whole batch, not awaited here: each task waits for it before it
       // starts, while the poller goes on. Messages that reached us fresh are not checked: see
       // mayHaveBeenCancelled.
-      const ids = messages.filter(mayHaveBeenCancelled).flatMap((m) => peekTaskId(m.Body) ?? []);
+      const ids = messages.filter(mayHaveBeenCancelled).flatMap((m) => peekTask(m.Body) ?? []);
       const cancelled = ids.length > 0 ? ctx.cancellations.check(ids) : Promise.resolve(NONE);
       const receivedAt = Date.now();
       const batch: Ahead[] = messages.map((message) => ({
@@ -376,7 +376,7 @@ export class EndpointAgent {
       }
       this.#ahead.splice(i, 1);
       const stale = now - next.checkedAt >= FRESH_MESSAGE_MS;
-      const id = stale ? peekTaskId(next.message.Body) : undefined;
+      const id = stale ? peekTask(next.message.Body) : undefined;
       const cancelled = id ? ctx.cancellations.check([id]) : next.cancelled;
       this.#dispatch(ctx, next.message, cancelled, next.receivedAt);
     }
@@ -473,11 +473,14 @@ export function mayHaveBeenCancelled(message: Message): boolean {
   return waitedMs >= FRESH_MESSAGE_MS;
 }
 
-/** The task id of a message body, if it has one; full validation comes in the handler. */
-function peekTaskId(body: string | undefined): string | undefined {
+/** The task and session ids of a message body, if it has them; validation comes later. */
+function peekTask(body: string | undefined): TaskKey | undefined {
   try {
-    const id = (JSON.parse(body ?? "") as { taskId?: unknown } | null)?.taskId;
-    return typeof id === "string" ? id : undefined;
+    const raw = JSON.parse(body ?? "") as { taskId?: unknown; sessionId?: unknown } | null;
+    const { taskId, sessionId } = raw ?? {};
+    return typeof taskId === "string" && typeof sessionId === "string"
+      ? { taskId, sessionId }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -39,8 +39,8 @@ export interface Watch {
  */
 export class CancellationWatcher {
   readonly #o: CancellationWatcherOptions;
-  /** Task id -> its watches (a duplicate delivery may run the same task twice here). */
-  readonly #watched = new Map<string, Set<AbortController>>();
+  /** Session/task -> its watches (a duplicate delivery may run the same task twice here). */
+  readonly #watched = new Map<string, { task: TaskKey; controllers: Set<AbortController> }>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** Consecutive failed checks: the periodic check backs off (a throttled control plane). */
@@ -48,55 +48,58 @@ export class CancellationWatcher {
   /** The check calls in flight. */
   readonly #inFlight = new Set<Promise<ReadonlySet<string>>>();
   /** Ids waiting for the call after the one in flight, and that call's answer. */
-  #next: { ids: Set<string>; result: Promise<ReadonlySet<string>> } | undefined;
+  #next: { tasks: Map<string, TaskKey>; result: Promise<ReadonlySet<string>> } | undefined;
 
   constructor(options: CancellationWatcherOptions) {
     this.#o = options;
   }
 
   /**
-   * The ids among `taskIds` that are cancelled; never throws. At most one call is in flight:
-   * checks asked for meanwhile wait for it and then share one call (each agent slot receiving
-   * its own message would otherwise make one control call per task). Every id is still checked
-   * by a call made after it was asked for.
+   * The ids among `tasks` that are cancelled (by the session each names); never throws. At most
+   * maxChecksInFlight calls are in flight: checks asked for meanwhile wait and then share one
+   * call (each agent slot receiving its own message would otherwise make one control call per
+   * task). Every task is still checked by a call made after it was asked for.
    */
-  async check(taskIds: readonly string[]): Promise<ReadonlySet<string>> {
+  async check(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
     // One malformed id would make the whole request a BadRequest; such a task is refused later.
-    const ids = [...new Set(taskIds)].filter((id) => Uuid.safeParse(id).success);
-    if (ids.length === 0) return new Set();
-    const cancelled = await this.#join(ids);
-    return new Set(ids.filter((id) => cancelled.has(id)));
+    const valid = tasks.filter(
+      (t) => Uuid.safeParse(t.taskId).success && Uuid.safeParse(t.sessionId).success,
+    );
+    const unique = [...new Map(valid.map((t) => [keyOf(t), t])).values()];
+    if (unique.length === 0) return new Set();
+    const cancelled = await this.#join(unique);
+    return new Set(unique.filter((t) => cancelled.has(t.taskId)).map((t) => t.taskId));
   }
 
-  #join(ids: readonly string[]): Promise<ReadonlySet<string>> {
-    if (this.#inFlight.size < (this.#o.maxChecksInFlight ?? 4)) return this.#start(ids);
+  #join(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
+    if (this.#inFlight.size < (this.#o.maxChecksInFlight ?? 4)) return this.#start(tasks);
     if (!this.#next) {
-      const next = { ids: new Set<string>(), result: Promise.resolve(NONE) };
+      const next = { tasks: new Map<string, TaskKey>(), result: Promise.resolve(NONE) };
       // The first call to finish frees a place (its own cleanup runs before this).
       next.result = Promise.race(this.#inFlight).then(() => {
         this.#next = undefined;
-        return this.#start([...next.ids]);
+        return this.#start([...next.tasks.values()]);
       });
       this.#next = next;
     }
-    for (const id of ids) this.#next.ids.add(id);
+    for (const t of tasks) this.#next.tasks.set(keyOf(t), t);
     return this.#next.result;
   }
 
-  #start(ids: readonly string[]): Promise<ReadonlySet<string>> {
-    const call = this.#ask(ids);
+  #start(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
+    const call = this.#ask(tasks);
     this.#inFlight.add(call);
     void call.finally(() => this.#inFlight.delete(call));
     return call;
   }
 
-  async #ask(ids: readonly string[]): Promise<ReadonlySet<string>> {
+  async #ask(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
     const cancelled = new Set<string>();
     try {
-      for (let i = 0; i < ids.length; i += MAX_CANCELLATION_IDS) {
+      for (let i = 0; i < tasks.length; i += MAX_CANCELLATION_IDS) {
         const out = await this.#o.control.call(
           "checkCancellations",
-          { taskIds: ids.slice(i, i + MAX_CANCELLATION_IDS) },
+          { tasks: tasks.slice(i, i + MAX_CANCELLATION_IDS) },
           { signal: AbortSignal.any([this.#o.signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]) },
         );
         for (const id of out.cancelled) cancelled.add(id);
@@ -106,7 +109,7 @@ export class CancellationWatcher {
       this.#failures++;
       if (!this.#o.signal.aborted) {
         this.#o.logger.warn(
-          { err, tasks: ids.length },
+          { err, tasks: tasks.length },
           "cannot check for cancelled tasks; will check again",
         );
       }
@@ -114,20 +117,22 @@ export class CancellationWatcher {
     return cancelled;
   }
 
-  watch(taskId: string): Watch {
+  watch(task: TaskKey): Watch {
     const controller = new AbortController();
-    let watches = this.#watched.get(taskId);
-    if (!watches) {
-      watches = new Set();
-      this.#watched.set(taskId, watches);
+    const key = keyOf(task);
+    let watched = this.#watched.get(key);
+    if (!watched) {
+      watched = { task, controllers: new Set() };
+      this.#watched.set(key, watched);
     }
-    watches.add(controller);
+    const entry = watched;
+    entry.controllers.add(controller);
     return {
       signal: controller.signal,
       stop: () => {
-        watches.delete(controller);
-        if (watches.size === 0 && this.#watched.get(taskId) === watches) {
-          this.#watched.delete(taskId);
+        entry.controllers.delete(controller);
+        if (entry.controllers.size === 0 && this.#watched.get(key) === entry) {
+          this.#watched.delete(key);
         }
       },
     };
@@ -150,14 +155,24 @@ export class CancellationWatcher {
   async #checkWatched(): Promise<void> {
     // Idle: no call at all.
     if (this.#watched.size === 0) return;
-    const cancelled = await this.check([...this.#watched.keys()]);
-    for (const taskId of cancelled) {
-      const watches = this.#watched.get(taskId);
-      if (!watches) continue;
-      this.#o.logger.info({ taskId }, "task cancelled by its client: stopping it");
-      for (const controller of watches) controller.abort();
+    const cancelled = await this.check([...this.#watched.values()].map((w) => w.task));
+    for (const { task, controllers } of this.#watched.values()) {
+      if (!cancelled.has(task.taskId)) continue;
+      this.#o.logger.info({ taskId: task.taskId }, "task cancelled by its client: stopping it");
+      for (const controller of controllers) controller.abort();
     }
   }
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * A task and the session its message names: a cancellation counts only when that session
+ * asked for it (the control plane lets only a session's owner cancel its tasks).
+ */
+export interface TaskKey {
+  taskId: string;
+  sessionId: string;
+}
+
+const keyOf = (t: TaskKey) => `${t.sessionId}/${t.taskId}`;

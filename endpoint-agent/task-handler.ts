@@ -106,7 +106,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
   }
 
   keeper.start();
-  const watch = ctx.cancellations.watch(task.taskId);
+  const watch = ctx.cancellations.watch({ taskId: task.taskId, sessionId: task.sessionId });
   const data = new TaskData(ctx, task.taskId);
   /** The worker's ok reply: it says whether anything was staged. */
   let replied: { encoded?: WorkerEncoded } | undefined;

@@ -40,11 +40,21 @@ export function createAccessPolicies(
     bucket.arnForObjects(`${keyPrefixes.temporary}*`),
   ];
   const functionObjects = [bucket.arnForObjects(`${keyPrefixes.functions}*`)];
-  const invoke = () =>
+  // The control plane through its URL only. Since October 2025 a URL call needs both actions;
+  // InvokeFunction is granted only as part of one (lambda:InvokedViaFunctionUrl), because a
+  // direct Invoke carries no caller identity: it stays with the account's operators.
+  const invoke = () => [
+    new PolicyStatement({
+      actions: ["lambda:InvokeFunctionUrl"],
+      resources: [targets.registration.functionArn],
+      conditions: { StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" } },
+    }),
     new PolicyStatement({
       actions: ["lambda:InvokeFunction"],
       resources: [targets.registration.functionArn],
-    });
+      conditions: { Bool: { "lambda:InvokedViaFunctionUrl": "true" } },
+    }),
+  ];
 
   const consume = (queueArn: string) =>
     new PolicyStatement({
@@ -72,7 +82,7 @@ export function createAccessPolicies(
       resources: dataObjects,
     }),
     new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),
-    invoke(),
+    ...invoke(),
   ];
 
   const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
@@ -109,7 +119,7 @@ export function createAccessPolicies(
         actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
         resources: functionObjects,
       }),
-      invoke(),
+      ...invoke(),
     ],
   });
 

@@ -10,7 +10,7 @@ import {
   type StackProps,
 } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, FunctionUrlAuthType, Runtime } from "aws-cdk-lib/aws-lambda";
 import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
@@ -59,6 +59,7 @@ export const FERRY_LOGICAL_IDS = {
   bucket: "StoreBucket",
   deadLetterQueue: "DeadLetterQueue",
   registrationFunction: "RegistrationFunction",
+  registrationFunctionUrl: "RegistrationFunctionUrl",
   endpointPolicy: "EndpointPolicy",
   scopedEndpointPolicy: "ScopedEndpointPolicy",
   clientPolicy: "ClientPolicy",
@@ -155,6 +156,11 @@ export class FerryStack extends Stack {
       },
     });
 
+    // Clients and agents call the control plane through this URL: with AWS_IAM auth, Lambda
+    // authenticates the SigV4 signature and gives the function the caller's identity, which
+    // a direct Invoke never carries. Owners of endpoints, functions and sessions come from it.
+    const registrationUrl = registration.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+
     const queueArn = (name: string) => this.formatArn({ service: "sqs", resource: name });
     registration.addToRolePolicy(
       statement(
@@ -201,6 +207,7 @@ export class FerryStack extends Stack {
     setLogicalId(bucket.node.defaultChild, FERRY_LOGICAL_IDS.bucket);
     setLogicalId(deadLetterQueue.node.defaultChild, FERRY_LOGICAL_IDS.deadLetterQueue);
     setLogicalId(registration.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunction);
+    setLogicalId(registrationUrl.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunctionUrl);
     setLogicalId(endpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.endpointPolicy);
     setLogicalId(scopedEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.scopedEndpointPolicy);
     setLogicalId(clientPolicy.node.defaultChild, FERRY_LOGICAL_IDS.clientPolicy);
@@ -210,6 +217,7 @@ export class FerryStack extends Stack {
       DeadLetterQueueUrl: deadLetterQueue.queueUrl,
       DeadLetterQueueArn: deadLetterQueue.queueArn,
       RegistrationFunctionName: registration.functionName,
+      RegistrationFunctionUrl: registrationUrl.url,
       QueuePrefix: queuePrefix,
       Region: Aws.REGION,
       EndpointPolicyArn: endpointPolicy.managedPolicyArn,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
+import { localCaller, URL_PATH, urlEvent, urlReply } from "./function-url.ts";
 
 /**
  * A local stand-in for the Lambda Invoke API, so @aws-sdk/client-lambda's InvokeCommand works
@@ -76,6 +77,8 @@ class FunctionSandbox {
 
 export interface LambdaHost {
   url: string;
+  /** A hosted function's URL (AWS_IAM auth, as the stack deploys it). */
+  functionUrl(name: string): string;
   close(): Promise<void>;
 }
 
@@ -95,7 +98,10 @@ export async function startLambdaHost(
     });
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const match = req.method === "POST" ? INVOKE_PATH.exec(req.url?.split("?")[0] ?? "") : null;
+    const path = req.url?.split("?")[0] ?? "";
+    const urlMatch = req.method === "POST" ? URL_PATH.exec(path) : null;
+    if (urlMatch?.[1]) return handleUrl(req, res, sandboxes.get(decodeURIComponent(urlMatch[1])));
+    const match = req.method === "POST" ? INVOKE_PATH.exec(path) : null;
     if (!match?.[1]) return reply(res, 404, { message: `no such route ${req.method} ${req.url}` });
     const name = decodeURIComponent(match[1]);
     // The SDK may send a function ARN; the name is its last part.
@@ -139,14 +145,37 @@ export async function startLambdaHost(
   server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    functionUrl: (name) => `${url}/urls/${encodeURIComponent(name)}/`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...sandboxes.values()].map((s) => s.close()));
     },
   };
+}
+
+/** A function URL request: the caller from its signature's access key, as AWS_IAM auth would. */
+async function handleUrl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  sandbox: FunctionSandbox | undefined,
+): Promise<void> {
+  if (!sandbox) return reply(res, 404, { Message: "Not Found" });
+  const caller = localCaller(req);
+  // AWS answers an unsigned request to an AWS_IAM URL with 403 and this body.
+  if (!caller) return reply(res, 403, { Message: "Forbidden" });
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const outcome = await sandbox.invoke(
+    urlEvent(req, Buffer.concat(chunks).toString("utf8"), caller),
+  );
+  if (!outcome.ok) return reply(res, 502, { Message: "Internal Server Error" });
+  const out = urlReply(outcome.result);
+  res.writeHead(out.status, out.headers);
+  res.end(out.body);
 }
 
 function reply(

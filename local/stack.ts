@@ -86,8 +86,17 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       environment: { ...fn.environment, ...awsEnv },
     }));
     lambda = await startLambdaHost(functions, { port: options.lambdaPort ?? 0 });
+    // Again, now that the host has an address: the function URLs in the outputs point at it.
+    const host0 = lambda;
+    const withUrls = planFromTemplate(template, {
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      sqsEndpoint: backend.sqsEndpointUrl,
+      namePrefix: `${stackName.toLowerCase()}-`,
+      functionUrl: (name) => host0.functionUrl(name),
+    });
     const outputs = {
-      ...plan.outputs,
+      ...withUrls.outputs,
       ...endpointOutputs(backend),
       LocalLambdaEndpointUrl: lambda.url,
     };

@@ -50,6 +50,8 @@ export interface PlanContext {
   sqsEndpoint: string;
   /** Prefix for generated physical names when the template leaves them to CloudFormation. */
   namePrefix: string;
+  /** A hosted function's URL (the local Lambda host serves function URLs too). */
+  functionUrl?: (functionName: string) => string;
 }
 
 const QUEUE_ATTRIBUTES = [
@@ -106,6 +108,12 @@ export function planFromTemplate(template: CfnTemplate, ctx: PlanContext): Local
   };
   const getAtt = (id: string, attribute: string): string => {
     const r = template.Resources[id];
+    if (r?.Type === "AWS::Lambda::Url" && attribute === "FunctionUrl") {
+      const target = resolve(r.Properties?.TargetFunctionArn);
+      const fn = target.split(":function:").at(-1) ?? target;
+      // Before the Lambda host has a port, a placeholder: outputs are resolved again after.
+      return ctx.functionUrl?.(fn) ?? `http://127.0.0.1:0/urls/${fn}/`;
+    }
     const name = names.get(id);
     if (!r || !name) return `${ref(id)}`;
     if (attribute === "Arn" && r.Type === "AWS::SQS::Queue") return arn("sqs", name);

@@ -16,6 +16,10 @@ export function awsOptionsFor(env: FerryEnv, deployment: Deployment): AwsClientO
   return {
     region: env.region ?? deployment.region,
     endpoints,
-    ...(emulated && !env.hasStaticCredentials ? { credentials: EMULATOR_CREDENTIALS } : {}),
+    ...(env.staticCredentials
+      ? { credentials: env.staticCredentials }
+      : emulated && !env.hasStaticCredentials
+        ? { credentials: EMULATOR_CREDENTIALS }
+        : {}),
   };
 }

@@ -12,6 +12,8 @@ export const StackOutputs = z.object({
   DeadLetterQueueUrl: z.string().min(1),
   DeadLetterQueueArn: z.string().min(1),
   RegistrationFunctionName: z.string().min(1),
+  /** The registration function's URL (AWS_IAM auth); older deployment files have none. */
+  RegistrationFunctionUrl: z.string().optional(),
   QueuePrefix: z.string().min(1),
   Region: z.string().min(1),
   EndpointPolicyArn: z.string().optional(),
@@ -37,6 +39,8 @@ export interface Deployment {
   deadLetterQueueUrl: string;
   deadLetterQueueArn: string;
   registrationFunctionName: string;
+  /** Control calls go here, signed, so the control plane knows the caller. */
+  registrationFunctionUrl: string | undefined;
   queuePrefix: string;
   /** Service endpoints recorded by a local deployment; real AWS has none. */
   endpoints: { sqs?: string; s3?: string; lambda?: string };
@@ -80,6 +84,7 @@ export function deploymentFromOutputs(file: unknown, stackName?: string): Deploy
     deadLetterQueueUrl: o.DeadLetterQueueUrl,
     deadLetterQueueArn: o.DeadLetterQueueArn,
     registrationFunctionName: o.RegistrationFunctionName,
+    registrationFunctionUrl: o.RegistrationFunctionUrl,
     queuePrefix: o.QueuePrefix,
     endpoints,
     isLocal: Boolean(endpoints.sqs || endpoints.s3 || endpoints.lambda),

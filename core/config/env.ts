@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   AWS_ENDPOINT_URL_LAMBDA: z.url().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
   /**
    * Which local emulator `ferry local up`, the test suite's global setup and the fault campaign
    * start: `fauxqs` (SQS + S3 in memory, fast) or `compat` (local-aws-sqs with lazy queue
@@ -47,6 +49,14 @@ export interface FerryEnv {
   hasStaticCredentials: boolean;
   /** FERRY_LOCAL_BACKEND, when set. */
   localBackend: LocalBackendName | undefined;
+  /**
+   * Keys given in this environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with
+   * AWS_SESSION_TOKEN): used as they are, so an environment handed to loadEnv is the one
+   * whose principal calls AWS. Unset: the SDK's credential chain (profiles, roles, IMDS).
+   */
+  staticCredentials:
+    | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    | undefined;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
@@ -74,6 +84,14 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
     region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
     endpoints,
     hasStaticCredentials: Boolean(e.AWS_ACCESS_KEY_ID),
+    staticCredentials:
+      e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: e.AWS_ACCESS_KEY_ID,
+            secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+            ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+          }
+        : undefined,
     localBackend: e.FERRY_LOCAL_BACKEND,
   };
 }

@@ -4,6 +4,7 @@ import {
   FerryError,
   NotFoundError,
   ProtocolError,
+  RefusedError,
   TransientError,
 } from "../errors.ts";
 import { PROTOCOL_VERSION } from "../protocol/common.ts";
@@ -16,11 +17,13 @@ import {
   ControlResponseData,
 } from "../protocol/control.ts";
 import { parseWith } from "../protocol/parse.ts";
+import { postToFunctionUrl } from "./url-transport.ts";
 
 /** The client-side error for each error type the registration function answers. */
 const ERROR_CLASSES: Partial<Record<ControlErrorBody["type"], typeof FerryError>> = {
   BadRequest: ProtocolError,
   NotFound: NotFoundError,
+  Forbidden: RefusedError,
   Conflict: ConflictError,
   Unavailable: TransientError,
 };
@@ -33,16 +36,23 @@ type RequestOf<A extends ControlAction> = Omit<
 export interface ControlClientOptions {
   lambda: LambdaClient;
   functionName: string;
+  /**
+   * The registration function's URL (AWS_IAM auth): calls go there, signed, so the control
+   * plane knows who is asking. Unset (an older deployment file): Invoke, as an operator would.
+   */
+  functionUrl?: string | undefined;
 }
 
 /** Typed calls to the registration Lambda (the control plane). */
 export class ControlClient {
   readonly #lambda: LambdaClient;
   readonly #functionName: string;
+  readonly #functionUrl: string | undefined;
 
   constructor(options: ControlClientOptions) {
     this.#lambda = options.lambda;
     this.#functionName = options.functionName;
+    this.#functionUrl = options.functionUrl;
   }
 
   async call<A extends ControlAction>(
@@ -55,28 +65,14 @@ export class ControlClient {
       { v: PROTOCOL_VERSION, action, ...request },
       `${action} request`,
     );
-    let raw: Uint8Array | undefined;
-    try {
-      const out = await this.#lambda.send(
-        new InvokeCommand({
-          FunctionName: this.#functionName,
-          Payload: new TextEncoder().encode(JSON.stringify(body)),
-        }),
-        { abortSignal: options.signal },
-      );
-      if (out.FunctionError) {
-        const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
-        throw new FerryError(`registration function failed on ${action}: ${text.slice(0, 500)}`);
-      }
-      raw = out.Payload;
-    } catch (cause) {
-      if (cause instanceof FerryError) throw cause;
-      throw new TransientError(`cannot reach the registration function (${action})`, {
-        cause,
-        hint: "check the deployment is up (`ferry local status`) and your AWS credentials",
-      });
-    }
-    const text = raw ? new TextDecoder().decode(raw) : "";
+    const text = this.#functionUrl
+      ? await postToFunctionUrl(
+          this.#lambda,
+          this.#functionUrl,
+          JSON.stringify(body),
+          options.signal,
+        )
+      : await this.#invoke(action, JSON.stringify(body), options.signal);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -93,5 +89,31 @@ export class ControlClient {
       response.data,
       `${action} response`,
     ) as ControlData<A>;
+  }
+
+  /** A direct Invoke: no caller identity reaches the function (an operator's path). */
+  async #invoke(action: string, body: string, signal: AbortSignal | undefined): Promise<string> {
+    let raw: Uint8Array | undefined;
+    try {
+      const out = await this.#lambda.send(
+        new InvokeCommand({
+          FunctionName: this.#functionName,
+          Payload: new TextEncoder().encode(body),
+        }),
+        { abortSignal: signal },
+      );
+      if (out.FunctionError) {
+        const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+        throw new FerryError(`registration function failed on ${action}: ${text.slice(0, 500)}`);
+      }
+      raw = out.Payload;
+    } catch (cause) {
+      if (cause instanceof FerryError) throw cause;
+      throw new TransientError(`cannot reach the registration function (${action})`, {
+        cause,
+        hint: "check the deployment is up (`ferry local status`) and your AWS credentials",
+      });
+    }
+    return raw ? new TextDecoder().decode(raw) : "";
   }
 }

@@ -59,8 +59,12 @@ export const ControlRequest = z.discriminatedUnion("action", [
   z.object({
     v: Version,
     action: z.literal("checkCancellations"),
-    /** Empty is allowed (the answer is empty too), so an idle agent needs no special case. */
-    taskIds: z.array(Uuid).max(MAX_CANCELLATION_IDS),
+    /**
+     * Each task with the session its message names: a cancellation counts only when it was
+     * asked for by that session (whose owner alone may cancel). Empty is allowed (the answer
+     * is empty too), so an idle agent needs no special case.
+     */
+    tasks: z.array(z.object({ taskId: Uuid, sessionId: Uuid })).max(MAX_CANCELLATION_IDS),
   }),
   z.object({
     v: Version,
@@ -116,8 +120,8 @@ export const ControlResponseData = {
 export type ControlData<A extends ControlAction> = z.infer<(typeof ControlResponseData)[A]>;
 
 export const ControlErrorBody = z.object({
-  /** `Unavailable`: AWS said "not now" (throttled, a queue name in its 60 s reuse window): retry later. */
-  type: z.enum(["BadRequest", "NotFound", "Conflict", "Unavailable", "Internal"]),
+  /** `Forbidden`: the caller does not own what it acts on. `Unavailable`: AWS said "not now" (throttled, a queue name in its 60 s reuse window): retry later. */
+  type: z.enum(["BadRequest", "NotFound", "Forbidden", "Conflict", "Unavailable", "Internal"]),
   message: z.string(),
 });
 export type ControlErrorBody = z.infer<typeof ControlErrorBody>;

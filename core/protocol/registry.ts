@@ -8,6 +8,8 @@ export const EndpointRecord = z.object({
   name: SafeName,
   queueUrl: z.string().min(1),
   registeredAt: EpochMs,
+  /** The IAM principal that registered it: only it may deregister or re-register it. */
+  owner: z.string().optional(),
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;
 
@@ -47,6 +49,8 @@ export const FunctionRecord = z.object({
   spec: FunctionSpec,
   description: z.string().max(1_000).optional(),
   registeredAt: EpochMs,
+  /** The IAM principal that registered this name: only it may register new code under it. */
+  owner: z.string().optional(),
 });
 export type FunctionRecord = z.infer<typeof FunctionRecord>;
 
@@ -56,6 +60,8 @@ export const SessionRecord = z.object({
   resultQueueUrl: z.string().min(1),
   openedAt: EpochMs,
   closedAt: EpochMs.optional(),
+  /** The IAM principal that opened it: only it may reattach, close it or cancel its tasks. */
+  owner: z.string().optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
@@ -83,6 +89,8 @@ export const ParkedResult = z.object({
   /** Why the result is here and not on the queue, as the agent saw it. */
   reason: z.string().max(2_000),
   parkedAt: EpochMs,
+  /** The IAM principal (an agent's) that parked it, when known. */
+  parkedBy: z.string().optional(),
   result: ResultMessage,
 });
 export type ParkedResult = z.infer<typeof ParkedResult>;

@@ -23,20 +23,23 @@ export async function recordCancellations(
   const unique = [...new Set(taskIds)];
   await mapLimit(unique, CONCURRENCY, (taskId) => {
     const record: CancellationRecord = { v: PROTOCOL_VERSION, taskId, sessionId, at };
-    return store.put(registryKeys.cancellation(taskId), record);
+    return store.put(registryKeys.cancellation(sessionId, taskId), record);
   });
   return unique.length;
 }
 
-/** The ids, in the order given and without duplicates, that have a cancellation record. */
+/**
+ * The task ids, in the order given and without duplicates, cancelled by the session their
+ * task names: a cancellation recorded under another session (by another owner) does not count.
+ */
 export async function findCancellations(
   store: RecordStore,
-  taskIds: readonly string[],
+  tasks: readonly { taskId: string; sessionId: string }[],
 ): Promise<string[]> {
-  const unique = [...new Set(taskIds)];
+  const unique = [...new Map(tasks.map((t) => [`${t.sessionId}/${t.taskId}`, t])).values()];
   // HeadObject: existence is the answer, so the record's body is never read.
-  const found = await mapLimit(unique, CONCURRENCY, (taskId) =>
-    store.exists(registryKeys.cancellation(taskId)),
+  const found = await mapLimit(unique, CONCURRENCY, (t) =>
+    store.exists(registryKeys.cancellation(t.sessionId, t.taskId)),
   );
-  return unique.filter((_, i) => found[i]);
+  return [...new Set(unique.filter((_, i) => found[i]).map((t) => t.taskId))];
 }

@@ -6,26 +6,37 @@ import {
   type ControlResponse,
 } from "#core/protocol/control.ts";
 import { parseJsonWith, parseWith } from "#core/protocol/parse.ts";
+import { type Caller, OPERATOR } from "./caller.ts";
 import { toControlError } from "./errors.ts";
 import {
   createRegistrationService,
   type RegistrationDeps,
   type RegistrationService,
 } from "./service.ts";
+import { fromUrlEvent, toUrlResponse, type UrlResponse } from "./url-event.ts";
 
-/** The Lambda's contract: any event in, a ControlResponse out; it never throws. */
-export type RegistrationHandler = (event: unknown) => Promise<ControlResponse>;
+/**
+ * The Lambda's contract: any event in, a ControlResponse out (wrapped as an HTTP response for
+ * a function URL event); it never throws.
+ */
+export type RegistrationHandler = (event: unknown) => Promise<ControlResponse | UrlResponse>;
 
 /** The dispatch the Lambda runs, over a service built from `deps` (tests call it directly). */
 export function createHandler(deps: RegistrationDeps): RegistrationHandler {
   const service = createRegistrationService(deps);
-  return (event) => dispatch(service, event);
+  return async (event) => {
+    const call = fromUrlEvent(event);
+    if (!call) return dispatch(service, event);
+    if ("refused" in call) return toUrlResponse(failure(call.refused));
+    return toUrlResponse(await dispatch(service, call.body, call.caller));
+  };
 }
 
 /** Validate an event, run its action, and wrap the outcome in a ControlResponse. */
 export async function dispatch(
   service: RegistrationService,
   event: unknown,
+  caller: Caller = OPERATOR,
 ): Promise<ControlResponse> {
   let request: ControlRequest;
   try {
@@ -40,7 +51,7 @@ export async function dispatch(
     return failure({ type: "Internal", message: describeError(error) });
   }
   try {
-    return { v: PROTOCOL_VERSION, ok: true, data: await run(service, request) };
+    return { v: PROTOCOL_VERSION, ok: true, data: await run(service, request, caller) };
   } catch (error) {
     const body = toControlError(error);
     if (body.type === "Internal") {
@@ -63,35 +74,13 @@ export function failure(error: ControlErrorBody): ControlResponse {
   return { v: PROTOCOL_VERSION, ok: false, error };
 }
 
-function run(service: RegistrationService, request: ControlRequest): Promise<unknown> {
-  switch (request.action) {
-    case "registerEndpoint":
-      return service.registerEndpoint(request);
-    case "deregisterEndpoint":
-      return service.deregisterEndpoint(request);
-    case "describeEndpoint":
-      return service.describeEndpoint(request);
-    case "listEndpoints":
-      return service.listEndpoints(request);
-    case "heartbeat":
-      return service.heartbeat(request);
-    case "registerFunction":
-      return service.registerFunction(request);
-    case "getFunction":
-      return service.getFunction(request);
-    case "listFunctions":
-      return service.listFunctions(request);
-    case "openSession":
-      return service.openSession(request);
-    case "closeSession":
-      return service.closeSession(request);
-    case "cancelTasks":
-      return service.cancelTasks(request);
-    case "checkCancellations":
-      return service.checkCancellations(request);
-    case "parkResult":
-      return service.parkResult(request);
-    case "listParkedResults":
-      return service.listParkedResults(request);
-  }
+/** The table route: an action's handler gets its fields and the caller. */
+function run(
+  service: RegistrationService,
+  request: ControlRequest,
+  caller: Caller,
+): Promise<unknown> {
+  const { v: _v, action, ...input } = request;
+  const handler = service[action] as (input: unknown, caller: Caller) => Promise<unknown>;
+  return handler(input, caller);
 }

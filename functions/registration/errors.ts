@@ -4,6 +4,7 @@ import {
   describeError,
   NotFoundError,
   ProtocolError,
+  RefusedError,
   TransientError,
 } from "#core/errors.ts";
 import type { ControlErrorBody } from "#core/protocol/control.ts";
@@ -15,6 +16,7 @@ export function toControlError(error: unknown): ControlErrorBody {
   if (error instanceof ProtocolError) return { type: "BadRequest", message: error.toOneLine() };
   if (error instanceof NotFoundError) return { type: "NotFound", message: error.toOneLine() };
   if (error instanceof ConflictError) return { type: "Conflict", message: error.toOneLine() };
+  if (error instanceof RefusedError) return { type: "Forbidden", message: error.toOneLine() };
   if (error instanceof TransientError) return { type: "Unavailable", message: error.toOneLine() };
   // AWS throttled the function's own calls (after the SDK's retries): the caller retries.
   if (isThrottled(error)) return { type: "Unavailable", message: describeError(error) };

@@ -3,12 +3,13 @@ import { describeError } from "#core/errors.ts";
 import type { ControlResponse } from "#core/protocol/control.ts";
 import { loadRegistrationConfig } from "./config.ts";
 import { createHandler, failure, type RegistrationHandler } from "./dispatch.ts";
+import type { UrlResponse } from "./url-event.ts";
 
 // Built on the first invocation and kept for the life of the container (one per cold start).
 let handle: RegistrationHandler | undefined;
 
 /** Lambda entry point (FerryStack bundles this file; local/ runs the same bundle). */
-export async function handler(event: unknown): Promise<ControlResponse> {
+export async function handler(event: unknown): Promise<ControlResponse | UrlResponse> {
   if (!handle) {
     try {
       const config = loadRegistrationConfig(process.env);

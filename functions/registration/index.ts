@@ -1,3 +1,4 @@
+export { type Caller, OPERATOR } from "./caller.ts";
 export { loadRegistrationConfig, type RegistrationConfig } from "./config.ts";
 export { createHandler, dispatch, type RegistrationHandler } from "./dispatch.ts";
 export { ConflictError, toControlError } from "./errors.ts";

@@ -18,6 +18,7 @@ export async function parkResult(
   result: ResultMessage,
   reason: string,
   at: number,
+  parkedBy?: string,
 ): Promise<boolean> {
   const key = registryKeys.parked(result.sessionId, result.taskId);
   if (await store.exists(key)) return false;
@@ -27,6 +28,7 @@ export async function parkResult(
     taskId: result.taskId,
     reason,
     parkedAt: at,
+    ...(parkedBy === undefined ? {} : { parkedBy }),
     result,
   };
   await store.put(key, record);

@@ -8,7 +8,7 @@ import type { FunctionRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, type LocalDeployment, spawnAgent, startLocal } from "#local/index.ts";
 import { CuttableProxy } from "../integration/cuttable-proxy.ts";
 import type { RealismFaults } from "../realism/index.ts";
-import { type RealisticDeployment, startRealistic } from "./realistic.ts";
+import { type RealisticDeployment, rehost, startRealistic } from "./realistic.ts";
 
 const FUNCTIONS_DIR = fileURLToPath(new URL("./functions/", import.meta.url));
 
@@ -165,5 +165,7 @@ async function proxiedOutputs(
   outputs.LocalSqsEndpointUrl = sqs.url;
   outputs.LocalS3EndpointUrl = s3.url;
   outputs.LocalLambdaEndpointUrl = lambda.url;
+  if (outputs.RegistrationFunctionUrl)
+    outputs.RegistrationFunctionUrl = rehost(outputs.RegistrationFunctionUrl, lambda.url);
   return { proxies, outputs };
 }

@@ -56,6 +56,8 @@ export async function startRealistic(
   outputs.LocalSqsEndpointUrl = sqs.url;
   outputs.LocalS3EndpointUrl = s3.url;
   outputs.LocalLambdaEndpointUrl = lambda.url;
+  if (outputs.RegistrationFunctionUrl)
+    outputs.RegistrationFunctionUrl = rehost(outputs.RegistrationFunctionUrl, lambda.url);
   const path = join(home, `deployment-realistic-${seed}.json`);
   await writeFile(path, JSON.stringify({ [local.stackName]: outputs }));
   const realEnv = { ...env, FERRY_DEPLOYMENT: path };
@@ -83,4 +85,10 @@ function throughProxies(
 ): Record<string, string> {
   const { AWS_ENDPOINT_URL: _one, ...rest } = environment;
   return { ...rest, AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_S3: s3 };
+}
+
+/** The same path on another origin (a function URL through a proxy). */
+export function rehost(url: string, origin: string): string {
+  const u = new URL(url);
+  return new URL(u.pathname + u.search, origin).toString();
 }

@@ -139,10 +139,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       case "heartbeat":
         return { at: Date.now() };
       case "cancelTasks":
-        for (const id of request.taskIds as string[]) cancelled.add(id);
+        for (const id of request.taskIds as string[]) cancelled.add(`${request.sessionId}/${id}`);
         return { cancelled: new Set(request.taskIds as string[]).size };
-      case "checkCancellations":
-        return { cancelled: (request.taskIds as string[]).filter((id) => cancelled.has(id)) };
+      case "checkCancellations": {
+        // As the registry does: a cancellation counts for the session the task names.
+        const tasks = request.tasks as Array<{ taskId: string; sessionId: string }>;
+        return {
+          cancelled: tasks
+            .filter((t) => cancelled.has(`${t.sessionId}/${t.taskId}`))
+            .map((t) => t.taskId),
+        };
+      }
       case "describeEndpoint":
         // Only what the agent asks it for: whether the endpoint is registered.
         if (request.endpointId !== endpointId)

@@ -414,7 +414,14 @@ describe("sessions", () => {
 
 describe("cancellations", () => {
   const SESSION = "01920000-0000-7000-8000-000000000301";
+  const OTHER = "01920000-0000-7000-8000-000000000302";
   const task = (n: number) => `01920000-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
+  const inSession = (ids: string[], sessionId = SESSION) =>
+    ids.map((taskId) => ({ taskId, sessionId }));
+
+  beforeAll(async () => {
+    await service.openSession({ sessionId: SESSION });
+  });
 
   it("records each cancelled task once and finds exactly those", async () => {
     clock = START + 5_000_000;
@@ -424,25 +431,32 @@ describe("cancellations", () => {
       ok: true,
       data: { cancelled: 2 },
     });
-    expect(JSON.parse((await objectText(registryKeys.cancellation(a))) ?? "null")).toEqual({
-      v: 1,
-      taskId: a,
-      sessionId: SESSION,
-      at: clock,
-    });
-    expect(await objectText(registryKeys.cancellation(c))).toBeUndefined();
+    expect(JSON.parse((await objectText(registryKeys.cancellation(SESSION, a))) ?? "null")).toEqual(
+      {
+        v: 1,
+        taskId: a,
+        sessionId: SESSION,
+        at: clock,
+      },
+    );
+    expect(await objectText(registryKeys.cancellation(SESSION, c))).toBeUndefined();
 
     // In the order asked, without duplicates; unknown ids are simply not cancelled.
-    expect(await call("checkCancellations", { taskIds: [c, b, a, b] })).toEqual({
+    expect(await call("checkCancellations", { tasks: inSession([c, b, a, b]) })).toEqual({
       v: 1,
       ok: true,
       data: { cancelled: [b, a] },
     });
-    expect(await call("checkCancellations", { taskIds: [c] })).toMatchObject({
+    // A cancellation counts only for the session the task names.
+    expect(await call("checkCancellations", { tasks: inSession([a, b], OTHER) })).toMatchObject({
       ok: true,
       data: { cancelled: [] },
     });
-    expect(await call("checkCancellations", { taskIds: [] })).toMatchObject({
+    expect(await call("checkCancellations", { tasks: inSession([c]) })).toMatchObject({
+      ok: true,
+      data: { cancelled: [] },
+    });
+    expect(await call("checkCancellations", { tasks: [] })).toMatchObject({
       ok: true,
       data: { cancelled: [] },
     });
@@ -452,7 +466,9 @@ describe("cancellations", () => {
     expect(await service.cancelTasks({ sessionId: SESSION, taskIds: [a] })).toEqual({
       cancelled: 1,
     });
-    expect(JSON.parse((await objectText(registryKeys.cancellation(a))) ?? "{}").at).toBe(clock);
+    expect(JSON.parse((await objectText(registryKeys.cancellation(SESSION, a))) ?? "{}").at).toBe(
+      clock,
+    );
   });
 
   it("takes 1,000 ids in one call", async () => {
@@ -461,7 +477,7 @@ describe("cancellations", () => {
     expect(await service.cancelTasks({ sessionId: SESSION, taskIds: even })).toEqual({
       cancelled: 500,
     });
-    const found = await call("checkCancellations", { taskIds: ids });
+    const found = await call("checkCancellations", { tasks: inSession(ids) });
     expect(found).toMatchObject({ ok: true, data: { cancelled: even } });
   });
 
@@ -477,11 +493,15 @@ describe("cancellations", () => {
     await bad("cancelTasks", { sessionId: SESSION, taskIds: ["../../x"] }, /taskIds\.0/);
     await bad("cancelTasks", { taskIds: [task(1)] }, /sessionId/);
     await bad("cancelTasks", { sessionId: "nope", taskIds: [task(1)] }, /sessionId/);
-    await bad("checkCancellations", {}, /taskIds/);
-    await bad("checkCancellations", { taskIds: tooMany }, /taskIds/);
-    await bad("checkCancellations", { taskIds: [task(1), "x"] }, /taskIds\.1/);
+    await bad("checkCancellations", {}, /tasks/);
+    await bad("checkCancellations", { tasks: inSession(tooMany) }, /tasks/);
+    await bad(
+      "checkCancellations",
+      { tasks: [...inSession([task(1)]), { taskId: "x", sessionId: SESSION }] },
+      /tasks\.1\.taskId/,
+    );
     // Nothing was written for a refused request.
-    expect(await objectText(registryKeys.cancellation(task(0x20_000)))).toBeUndefined();
+    expect(await objectText(registryKeys.cancellation(SESSION, task(0x20_000)))).toBeUndefined();
   });
 });
 
@@ -502,6 +522,7 @@ describe("parked results", () => {
   });
 
   it("keeps the first result parked for a task and lists them all, page by page", async () => {
+    await service.openSession({ sessionId: SESSION });
     const first = await call("parkResult", { result: result(task(1), 1, "first"), reason: "gone" });
     expect(first).toMatchObject({ ok: true, data: { parked: true } });
     const again = await call("parkResult", {
@@ -533,7 +554,10 @@ describe("parked results", () => {
     const kept = one.results.find((p) => p.taskId === task(1));
     expect(kept?.result.ok && kept.result.value).toEqual({ inline: { text: "first" } });
     expect(kept?.reason).toBe("gone");
-    expect((await service.listParkedResults({ sessionId: UNKNOWN_ID })).results).toEqual([]);
+    expect(await call("listParkedResults", { sessionId: UNKNOWN_ID })).toMatchObject({
+      ok: false,
+      error: { type: "NotFound" },
+    });
   });
 
   it("refuses a parked result that is not a result message", async () => {

@@ -5,6 +5,10 @@ import { CancellationWatcher } from "#agent/cancellation.ts";
 import type { ControlClient } from "#core/control/client.ts";
 import type { Logger } from "#core/logger.ts";
 
+const SESSION = "01920000-0000-7000-8000-0000000000ff";
+const key = (taskId: string) => ({ taskId, sessionId: SESSION });
+const keys = (...taskIds: string[]) => taskIds.map(key);
+
 const id = (n: number) => `01920000-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
 const logger = { warn: () => {}, info: () => {} } as unknown as Logger;
 
@@ -12,10 +16,11 @@ const logger = { warn: () => {}, info: () => {} } as unknown as Logger;
 function slowControl(cancelled: Set<string>) {
   const calls: string[][] = [];
   const control = {
-    async call(_action: string, request: { taskIds: string[] }) {
-      calls.push(request.taskIds);
+    async call(_action: string, request: { tasks: { taskId: string }[] }) {
+      const taskIds = request.tasks.map((t) => t.taskId);
+      calls.push(taskIds);
       // The answer is as of the call's start, as a real registry read would be.
-      const answer = request.taskIds.filter((t) => cancelled.has(t));
+      const answer = taskIds.filter((t) => cancelled.has(t));
       await new Promise((r) => setTimeout(r, 30));
       return { cancelled: answer };
     },
@@ -33,13 +38,13 @@ describe("CancellationWatcher coalescing", () => {
       logger,
       maxChecksInFlight: 1,
     });
-    const first = watcher.check([id(1)]);
-    const rest = Array.from({ length: 7 }, (_, i) => watcher.check([id(i + 2)]));
+    const first = watcher.check(keys(id(1)));
+    const rest = Array.from({ length: 7 }, (_, i) => watcher.check(keys(id(i + 2))));
     const answers = await Promise.all([first, ...rest]);
     expect(calls).toEqual([[id(1)], [id(2), id(3), id(4), id(5), id(6), id(7), id(8)]]);
     expect(answers.map((a) => [...a])).toEqual([[], [], [id(3)], [], [], [id(6)], [], []]);
     // A later check starts its own call at once.
-    expect([...(await watcher.check([id(6)]))]).toEqual([id(6)]);
+    expect([...(await watcher.check(keys(id(6))))]).toEqual([id(6)]);
     expect(calls).toHaveLength(3);
   });
 
@@ -52,10 +57,10 @@ describe("CancellationWatcher coalescing", () => {
       signal: new AbortController().signal,
       logger,
     });
-    const early = watcher.check([id(1)]);
+    const early = watcher.check(keys(id(1)));
     // Cancelled after the first call was made: only a later call can see it.
     cancelled.add(id(1));
-    const late = watcher.check([id(1)]);
+    const late = watcher.check(keys(id(1)));
     expect([...(await late)]).toEqual([id(1)]);
     expect([...(await early)]).toEqual([]);
   });
@@ -69,7 +74,7 @@ describe("CancellationWatcher coalescing", () => {
       logger,
     });
     const answers = await Promise.all(
-      Array.from({ length: 7 }, (_, i) => watcher.check([id(i + 1)])),
+      Array.from({ length: 7 }, (_, i) => watcher.check(keys(id(i + 1)))),
     );
     expect(calls).toEqual([[id(1)], [id(2)], [id(3)], [id(4)], [id(5), id(6), id(7)]]);
     expect(answers.map((a) => [...a])).toEqual([[], [], [], [], [id(5)], [], []]);

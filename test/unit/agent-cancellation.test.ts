@@ -5,6 +5,10 @@ import type { ControlClient } from "#core/control/client.ts";
 import { TransientError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 
+const SESSION = "01920000-0000-7000-8000-0000000000ff";
+const key = (taskId: string) => ({ taskId, sessionId: SESSION });
+const keys = (...taskIds: string[]) => taskIds.map(key);
+
 const A = "01920000-0000-7000-8000-00000000000a";
 const B = "01920000-0000-7000-8000-00000000000b";
 
@@ -12,12 +16,13 @@ const B = "01920000-0000-7000-8000-00000000000b";
 function fakeControl(script: Array<string[] | Error>) {
   const calls: string[][] = [];
   const control = {
-    async call(action: string, request: { taskIds: string[] }) {
+    async call(action: string, request: { tasks: { taskId: string }[] }) {
       if (action !== "checkCancellations") throw new Error(`unexpected ${action}`);
-      calls.push(request.taskIds);
+      const taskIds = request.tasks.map((t) => t.taskId);
+      calls.push(taskIds);
       const next = script.shift() ?? [];
       if (next instanceof Error) throw next;
-      return { cancelled: next.filter((id) => request.taskIds.includes(id)) };
+      return { cancelled: next.filter((id) => taskIds.includes(id)) };
     },
   } as unknown as Pick<ControlClient, "call">;
   return { control, calls };
@@ -45,7 +50,7 @@ describe("CancellationWatcher", () => {
       signal: run.signal,
       logger: fakeLogger().logger,
     });
-    expect([...(await watcher.check([A, B, "junk", A]))]).toEqual([B]);
+    expect([...(await watcher.check(keys(A, B, "junk", A)))]).toEqual([B]);
     expect(calls).toEqual([[A, B]]);
   });
 
@@ -57,11 +62,11 @@ describe("CancellationWatcher", () => {
     ]);
     const { logger, warnings } = fakeLogger();
     watcher = new CancellationWatcher({ control, intervalMs: 50, signal: run.signal, logger });
-    expect((await watcher.check([A])).size).toBe(0);
+    expect((await watcher.check(keys(A))).size).toBe(0);
     expect(warnings).toEqual(["cannot check for cancelled tasks; will check again"]);
 
-    const a = watcher.watch(A);
-    const b = watcher.watch(B);
+    const a = watcher.watch(key(A));
+    const b = watcher.watch(key(B));
     watcher.start();
     await new Promise((r) => setTimeout(r, 400));
     expect(warnings).toHaveLength(2);

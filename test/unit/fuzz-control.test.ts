@@ -59,7 +59,7 @@ const validRequests: Record<ControlAction, Record<string, unknown>> = {
   openSession: { sessionId: newTaskId() },
   closeSession: { sessionId: newTaskId() },
   cancelTasks: { sessionId: newTaskId(), taskIds: [newTaskId()] },
-  checkCancellations: { taskIds: [newTaskId()] },
+  checkCancellations: { tasks: [{ taskId: newTaskId(), sessionId: newTaskId() }] },
   parkResult: {
     reason: "QueueDoesNotExist",
     result: {

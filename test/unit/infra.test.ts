@@ -306,6 +306,7 @@ describe("FerryStack", () => {
       "QueuePrefix",
       "Region",
       "RegistrationFunctionName",
+      "RegistrationFunctionUrl",
       "ScopedEndpointPolicyArn",
     ];
     expect(Object.keys(outputs).sort()).toEqual(expected);
@@ -319,6 +320,35 @@ describe("FerryStack", () => {
     expect(outputs.RegistrationFunctionName?.Value).toEqual({
       Ref: FERRY_LOGICAL_IDS.registrationFunction,
     });
+  });
+
+  it("serves the control plane at a function URL with AWS_IAM auth, and grants only that way in", () => {
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "AWS_IAM",
+      TargetFunctionArn: { "Fn::GetAtt": [FERRY_LOGICAL_IDS.registrationFunction, "Arn"] },
+    });
+    expect(template.toJSON().Outputs.RegistrationFunctionUrl.Value).toEqual({
+      "Fn::GetAtt": [FERRY_LOGICAL_IDS.registrationFunctionUrl, "FunctionUrl"],
+    });
+    for (const id of [
+      FERRY_LOGICAL_IDS.endpointPolicy,
+      FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+      FERRY_LOGICAL_IDS.clientPolicy,
+    ]) {
+      const lambda = statementsOf(template, id).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith("lambda:")),
+      );
+      // A direct Invoke carries no caller identity: granted only as part of a URL call.
+      expect(lambda).toHaveLength(2);
+      const url = statementWith(lambda, "lambda:InvokeFunctionUrl");
+      expect((url as { Condition?: unknown }).Condition).toEqual({
+        StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" },
+      });
+      const invoke = statementWith(lambda, "lambda:InvokeFunction");
+      expect((invoke as { Condition?: unknown }).Condition).toEqual({
+        Bool: { "lambda:InvokedViaFunctionUrl": "true" },
+      });
+    }
   });
 
   it("refuses a queue prefix that cannot name a queue", () => {
