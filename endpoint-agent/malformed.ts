@@ -56,6 +56,25 @@ export async function handleMalformed(ctx: TaskContext, m: Malformed, log: Logge
     .catch((err: unknown) => log.warn({ err }, "cannot delete a dead-lettered message"));
 }
 
+/**
+ * A task that must not be answered (its reply address is not its session's): to the
+ * dead-letter queue with the reason, and deleted, without a result.
+ */
+export async function refuseSilently(
+  ctx: TaskContext,
+  m: Omit<Malformed, "received">,
+  log: Logger,
+): Promise<void> {
+  log.warn({ reason: m.reason }, "task refused without a reply: sent to the dead-letter queue");
+  if (!(await deadLetter(ctx, m.body, m.reason, m.receiveCount, log))) return;
+  await ctx.deps.sqs
+    .send(
+      new DeleteMessageCommand({ QueueUrl: ctx.taskQueueUrl, ReceiptHandle: m.receiptHandle }),
+      { abortSignal: ctx.runSignal },
+    )
+    .catch((err: unknown) => log.warn({ err }, "cannot delete a dead-lettered message"));
+}
+
 /** Dead-letter a message; false when that failed (then the message is left for later). */
 export async function deadLetter(
   ctx: TaskContext,

@@ -1,4 +1,5 @@
 import { FerryError, NotFoundError, RefusedError } from "#core/errors.ts";
+import { queueNames } from "#core/names.ts";
 import type { TaskError, TaskMessage } from "#core/protocol/index.ts";
 import { allowListRefusal } from "./allow-list.ts";
 import type { TaskContext } from "./task-context.ts";
@@ -34,4 +35,16 @@ export function resolutionError(task: TaskMessage, err: unknown): TaskError | un
     return { type: "Internal", message: err.toOneLine(), retriable: false };
   }
   return undefined;
+}
+
+/**
+ * Why a task's replyTo is refused, or undefined: results go only to the result queue of the
+ * session the task names (`<prefix>results-<sessionId>`). Otherwise whoever could send a task
+ * could make agents send results, with their credentials, to any queue they may reach.
+ */
+export function replyToRefusal(task: TaskMessage, queuePrefix: string): string | undefined {
+  const expected = queueNames.results(queuePrefix, task.sessionId);
+  const name = task.replyTo.split("/").at(-1);
+  if (name === expected) return undefined;
+  return `replyTo ${task.replyTo} is not the result queue of session ${task.sessionId} (${expected})`;
 }

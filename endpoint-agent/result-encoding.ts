@@ -65,6 +65,8 @@ export async function encodeResult(
     logger: Logger;
     /** The client's policy sent with the task. */
     fromTask?: TaskMessage["resultStore"];
+    /** The session owner's part of the store (the task's objectOwner). */
+    owner?: string | undefined;
   },
 ): Promise<EncodedResult> {
   const policy = resultPolicyFor(
@@ -80,6 +82,7 @@ export async function encodeResult(
         policies: { [topic]: policy },
         stores: options.stores,
         temporary: true,
+        owner: options.owner,
       });
       const { payload, serializeMs, storeMs } = encoded;
       return { ok: true, payload, serializeMs, storeMs };

@@ -70,7 +70,11 @@ export class TaskData {
   }
 
   /** How the worker stores the result, when this agent could store it the same way. */
-  resultSpec(topic: string, fromTask: TaskMessage["resultStore"]): ResultSpec | undefined {
+  resultSpec(
+    topic: string,
+    fromTask: TaskMessage["resultStore"],
+    owner?: string,
+  ): ResultSpec | undefined {
     const { file, s3 } = this.#ctx.stores;
     const policy: StorePolicy = resultPolicyFor(
       this.#ctx.config.storePolicies,
@@ -81,13 +85,13 @@ export class TaskData {
     if (policy.backend === "file" && (!file || resolve(policy.fileDir) !== file.dir))
       return undefined;
     if (policy.backend === "s3" && !s3) return undefined;
-    return { topic, policy, stageDir: this.#stage() };
+    return { topic, policy, stageDir: this.#stage(), ...(owner === undefined ? {} : { owner }) };
   }
 
   /** The result payload: as the worker stored it, or its staged object uploaded to S3. */
   async finish(
     encoded: WorkerEncoded,
-    options: { signal: AbortSignal; logger: Logger },
+    options: { signal: AbortSignal; logger: Logger; owner?: string | undefined },
   ): Promise<EncodedResult> {
     const { payload, serializeMs, storeMs } = encoded;
     if (!encoded.staged || !("ref" in payload)) return { ok: true, payload, serializeMs, storeMs };
@@ -115,7 +119,7 @@ export class TaskData {
       return { ok: false, error: { type: "Refused", message, retriable: false } };
     }
     const upload = async (): Promise<StoreRef> => {
-      const put = { codec: staged.codec, temporary: true };
+      const put = { codec: staged.codec, temporary: true, owner: options.owner };
       if (s3.putFile) return s3.putFile(path, { ...put, size: staged.size, sha256: staged.sha256 });
       return s3.put(await createFileStore({ dir: stageDir, fsync: false }).get(staged), put);
     };

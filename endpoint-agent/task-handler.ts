@@ -8,8 +8,8 @@ import {
   describeNonJson,
   isTemporaryPayload,
 } from "#core/store/index.ts";
-import { deadLetter, handleMalformed } from "./malformed.ts";
-import { policyRefusal, resolutionError } from "./policy.ts";
+import { deadLetter, handleMalformed, refuseSilently } from "./malformed.ts";
+import { policyRefusal, replyToRefusal, resolutionError } from "./policy.ts";
 import { buildResult, notRun, type Reported, type ResultTimings } from "./result-builder.ts";
 import { encodeResult } from "./result-encoding.ts";
 import type { RunTask } from "./run-outcome.ts";
@@ -42,6 +42,11 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     return;
   }
   job.onTaskId(task.taskId);
+  const badReply = replyToRefusal(task, ctx.deps.queuePrefix);
+  if (badReply) {
+    await refuseSilently(ctx, { body, receiptHandle, receiveCount, reason: badReply }, log);
+    return;
+  }
   const tlog = ctx.logger.child({ taskId: task.taskId, functionName: task.function.name });
   const attempt = receiveCount;
   const worker = { endpointId: ctx.endpointId, host: ctx.host, pid: process.pid };
@@ -172,7 +177,9 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       args,
       walltimeMs: walltimeSeconds * 1000,
       ...(argsRef ? { argsRef } : {}),
-      ...(record.spec.kind === "node" ? specOf(data.resultSpec(task.topic, task.resultStore)) : {}),
+      ...(record.spec.kind === "node"
+        ? specOf(data.resultSpec(task.topic, task.resultStore, task.objectOwner))
+        : {}),
       gpu: job.slot.gpu,
       release: job.release,
       cancel: watch.signal,
@@ -202,13 +209,18 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       replied = outcome;
       if (outcome.inputsResolved !== undefined) timings.inputsResolved = outcome.inputsResolved;
       const encoded = outcome.encoded
-        ? await data.finish(outcome.encoded, { signal: ctx.runSignal, logger: tlog })
+        ? await data.finish(outcome.encoded, {
+            signal: ctx.runSignal,
+            logger: tlog,
+            owner: task.objectOwner,
+          })
         : await encodeResult(outcome.value, task.topic, {
             policies: ctx.config.storePolicies,
             stores: ctx.stores,
             signal: ctx.runSignal,
             logger: tlog,
             fromTask: task.resultStore,
+            owner: task.objectOwner,
           });
       if (encoded.ok) {
         timings.serializeMs = encoded.serializeMs;

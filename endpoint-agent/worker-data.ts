@@ -38,6 +38,8 @@ export async function encodeResultHere(value: unknown, spec: ResultSpec): Promis
     policies: { [spec.topic]: policy },
     stores,
     temporary: true,
+    // Staged objects get their final location when the agent uploads them.
+    owner: policy.backend === "file" ? spec.owner : undefined,
   });
   return {
     payload: encoded.payload,

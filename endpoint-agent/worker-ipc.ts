@@ -25,6 +25,8 @@ export const ResultSpec = z.object({
   ]),
   /** Where an object bound for S3 is written for the agent to upload. */
   stageDir: z.string().min(1),
+  /** The session owner's part of the shared store, for the file backend. */
+  owner: z.string().max(256).optional(),
 });
 export type ResultSpec = z.infer<typeof ResultSpec>;
 

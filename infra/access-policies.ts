@@ -9,6 +9,10 @@ import { keyPrefixes } from "#core/names.ts";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
 export const OWN_ENDPOINT_ID = "${aws:PrincipalTag/FerryEndpointId}";
 
+/** The IAM policy variable for the caller's user id (what sessions and objects are owned by). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
+export const CALLER_USER_ID = "${aws:userid}";
+
 export interface AccessPolicyTargets {
   bucket: IBucket;
   deadLetterQueue: IQueue;
@@ -31,7 +35,7 @@ export function createAccessPolicies(
   targets: AccessPolicyTargets,
 ): {
   endpointPolicy: ManagedPolicy;
-  scopedEndpointPolicy: ManagedPolicy;
+  multiEndpointPolicy: ManagedPolicy;
   clientPolicy: ManagedPolicy;
 } {
   const { bucket } = targets;
@@ -85,18 +89,20 @@ export function createAccessPolicies(
     ...invoke(),
   ];
 
+  // The default: for identities tagged FerryEndpointId=<uuid> (an IAM user's or role's tag,
+  // or a session tag from IAM Roles Anywhere or AssumeRole), which consume only their own
+  // endpoint's queue. Store objects stay shared: endpoints read any client's arguments.
   const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
-    description: "Ferry endpoint agent: consume task queues, send results, use the store",
-    statements: endpointStatements(targets.tasksQueueArn),
-  });
-
-  // For identities tagged FerryEndpointId=<uuid> (an IAM role's tag, or a session tag from IAM
-  // Roles Anywhere or AssumeRole): they consume only their own endpoint's queue. Store objects
-  // stay shared: clients and endpoints exchange them by per-task references.
-  const scopedEndpointPolicy = new ManagedPolicy(scope, "ScopedEndpointAccess", {
     description:
       "Ferry endpoint agent limited to its own task queue, named by the principal tag FerryEndpointId",
     statements: endpointStatements(targets.ownTasksQueueArn),
+  });
+
+  // For one identity that serves several endpoints (a site's shared service role): every
+  // endpoint's task queue. Weaker: a compromised agent can drain other endpoints' tasks.
+  const multiEndpointPolicy = new ManagedPolicy(scope, "MultiEndpointAccess", {
+    description: "Ferry endpoint agent for any endpoint: consume every task queue",
+    statements: endpointStatements(targets.tasksQueueArn),
   });
 
   const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
@@ -107,13 +113,19 @@ export function createAccessPolicies(
         actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
         resources: [targets.tasksQueueArn],
       }),
+      // Only its own sessions' queues: the registration function tags each result queue with
+      // its opener's user id (ABAC), so another principal's results are out of reach.
       new PolicyStatement({
         actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
         resources: [targets.resultsQueueArn],
+        conditions: { StringEquals: { "aws:ResourceTag/ferry:owner": CALLER_USER_ID } },
       }),
+      // Only its own objects: a client's arguments and results live under its user id.
       new PolicyStatement({
         actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        resources: dataObjects,
+        resources: [keyPrefixes.store, keyPrefixes.temporary].map((p) =>
+          bucket.arnForObjects(`${p}${CALLER_USER_ID}/*`),
+        ),
       }),
       new PolicyStatement({
         actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
@@ -123,5 +135,5 @@ export function createAccessPolicies(
     ],
   });
 
-  return { endpointPolicy, scopedEndpointPolicy, clientPolicy };
+  return { endpointPolicy, multiEndpointPolicy, clientPolicy };
 }

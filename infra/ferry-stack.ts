@@ -61,7 +61,7 @@ export const FERRY_LOGICAL_IDS = {
   registrationFunction: "RegistrationFunction",
   registrationFunctionUrl: "RegistrationFunctionUrl",
   endpointPolicy: "EndpointPolicy",
-  scopedEndpointPolicy: "ScopedEndpointPolicy",
+  multiEndpointPolicy: "MultiEndpointPolicy",
   clientPolicy: "ClientPolicy",
 } as const;
 
@@ -194,7 +194,7 @@ export class FerryStack extends Stack {
     // missing key, and "not registered" or "bundle not uploaded" would look like a failure.
     registration.addToRolePolicy(statement(["s3:ListBucket"], [bucket.bucketArn]));
 
-    const { endpointPolicy, scopedEndpointPolicy, clientPolicy } = createAccessPolicies(this, {
+    const { endpointPolicy, multiEndpointPolicy, clientPolicy } = createAccessPolicies(this, {
       bucket,
       deadLetterQueue,
       registration,
@@ -209,7 +209,7 @@ export class FerryStack extends Stack {
     setLogicalId(registration.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunction);
     setLogicalId(registrationUrl.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunctionUrl);
     setLogicalId(endpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.endpointPolicy);
-    setLogicalId(scopedEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.scopedEndpointPolicy);
+    setLogicalId(multiEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.multiEndpointPolicy);
     setLogicalId(clientPolicy.node.defaultChild, FERRY_LOGICAL_IDS.clientPolicy);
 
     const outputs: Record<string, string> = {
@@ -221,7 +221,7 @@ export class FerryStack extends Stack {
       QueuePrefix: queuePrefix,
       Region: Aws.REGION,
       EndpointPolicyArn: endpointPolicy.managedPolicyArn,
-      ScopedEndpointPolicyArn: scopedEndpointPolicy.managedPolicyArn,
+      MultiEndpointPolicyArn: multiEndpointPolicy.managedPolicyArn,
       ClientPolicyArn: clientPolicy.managedPolicyArn,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });

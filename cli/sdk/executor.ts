@@ -222,6 +222,8 @@ export class Executor {
       policies: this.#options.storePolicies ?? {},
       stores: this.#deps.stores ?? {},
       temporary: true,
+      // The session's owner's part of the store: the only one IAM lets this client reach.
+      owner: session.ownerId,
     });
     const now = Date.now();
     const task = TaskMessage.parse({
@@ -234,6 +236,7 @@ export class Executor {
       args: encoded.payload,
       ...resultStoreOf(this.#options.storePolicies, topic),
       replyTo: session.resultQueueUrl,
+      ...(session.ownerId === undefined ? {} : { objectOwner: session.ownerId }),
       walltimeSeconds,
       maxAttempts: spec.maxAttempts ?? this.#options.maxAttempts ?? 3,
       created: now,

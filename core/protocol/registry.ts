@@ -62,6 +62,11 @@ export const SessionRecord = z.object({
   closedAt: EpochMs.optional(),
   /** The IAM principal that opened it: only it may reattach, close it or cancel its tasks. */
   owner: z.string().optional(),
+  /**
+   * The opener's IAM user id: its result queue is tagged with it, and its objects by reference
+   * live under `tmp/<ownerId>/` and `store/<ownerId>/`, which IAM lets only it reach.
+   */
+  ownerId: z.string().max(256).optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 

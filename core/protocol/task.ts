@@ -38,6 +38,11 @@ export const TaskMessage = z.object({
     .optional(),
   /** The session's result queue URL. */
   replyTo: z.string().min(1),
+  /**
+   * The session owner's IAM user id: results by reference are stored under its part of the
+   * store (`tmp/<objectOwner>/`), which only that client (and agents) may read.
+   */
+  objectOwner: z.string().max(256).optional(),
   walltimeSeconds: z.number().int().positive().max(MAX_WALLTIME_SECONDS).default(3_600),
   maxAttempts: z.number().int().min(1).max(100).default(3),
   resources: z

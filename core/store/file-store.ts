@@ -44,9 +44,12 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     backend: "file",
     dir,
 
-    async put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
+    async put(
+      bytes: Uint8Array,
+      { codec, temporary = false, owner }: PutOptions,
+    ): Promise<StoreRef> {
       const rootPath = await root();
-      const location = newLocation(codec, temporary);
+      const location = newLocation(codec, temporary, owner);
       const sha256 = sha256Hex(bytes);
       await mkdir(join(rootPath, dirname(location)), { recursive: true });
       const target = await resolveInside(rootPath, location);

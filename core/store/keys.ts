@@ -4,17 +4,33 @@ import { keyPrefixes } from "../names.ts";
 import type { Codec } from "./codec.ts";
 
 const MAX_LOCATION_CHARS = 1024;
-/** A segment starts with a letter or digit: no `.`, `..` or hidden temp files. */
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/**
+ * A segment starts with a letter or digit: no `.`, `..` or hidden temp files. `:`, `@`, `=`,
+ * `,` and `+` may follow: an owner's segment is its IAM user id (`AROA...:session-name`).
+ */
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:@=,+-]*$/;
 const ROOTS = new Set([keyPrefixes.store.slice(0, -1), keyPrefixes.temporary.slice(0, -1)]);
 
 /**
  * A fresh location for an object: `store/<uuidv7>.<codec>`, or under `tmp/` for temporary
- * objects (evicted after their last reader; the bucket lifecycle removes leftovers).
+ * objects (evicted after their last reader; the bucket lifecycle removes leftovers). With an
+ * owner (a client's IAM user id), under `<root>/<owner>/`: the client policy lets each client
+ * reach only its own objects there.
  */
-export function newLocation(codec: Codec, temporary: boolean): string {
+export function newLocation(codec: Codec, temporary: boolean, owner?: string): string {
   const prefix = temporary ? keyPrefixes.temporary : keyPrefixes.store;
-  return `${prefix}${uuidv7()}.${codec}`;
+  const own = owner === undefined ? "" : `${ownerSegment(owner)}/`;
+  return `${prefix}${own}${uuidv7()}.${codec}`;
+}
+
+/** An owner id as one location segment; refused when it could not be one. */
+export function ownerSegment(owner: string): string {
+  if (!SEGMENT.test(owner) || owner.length > 256) {
+    throw new RefusedError(`object owner ${JSON.stringify(owner)} cannot name a store location`, {
+      hint: "owners are IAM user ids, as the registration function records them",
+    });
+  }
+  return owner;
 }
 
 /** Whether a location is under the temporary prefix. */

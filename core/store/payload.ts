@@ -20,6 +20,8 @@ export interface EncodePayloadOptions {
    * @default false
    */
   temporary?: boolean;
+  /** Store by reference under the owner's part of the store (a client's IAM user id). */
+  owner?: string | undefined;
   /**
    * The largest inline payload, leaving room in the SQS message for its envelope.
    * @default MAX_INLINE_BYTES (1 MiB less 32 KiB)
@@ -81,7 +83,11 @@ export async function encodePayload(
   }
   const store = storeForPolicy(policy, options.stores, topic);
   const putStarted = performance.now();
-  const ref = await store.put(bytes, { codec, temporary: options.temporary ?? false });
+  const ref = await store.put(bytes, {
+    codec,
+    temporary: options.temporary ?? false,
+    owner: options.owner,
+  });
   return {
     payload: { ref },
     bytes: bytes.byteLength,

@@ -66,8 +66,8 @@ export function createS3Store(options: S3StoreOptions): S3Store {
 
   /** Upload under a fresh location, in parts of partSize (bytes or a stream). */
   async function upload(body: Uint8Array | Readable, options: PutFileOptions): Promise<StoreRef> {
-    const { codec, temporary = false, sha256, size } = options;
-    const location = newLocation(codec, temporary);
+    const { codec, temporary = false, sha256, size, owner } = options;
+    const location = newLocation(codec, temporary, owner);
     await new Upload({
       client,
       partSize,
@@ -125,8 +125,14 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     backend: "s3",
     bucket,
 
-    put(bytes: Uint8Array, { codec, temporary = false }: PutOptions): Promise<StoreRef> {
-      return upload(bytes, { codec, temporary, size: bytes.byteLength, sha256: sha256Hex(bytes) });
+    put(bytes: Uint8Array, { codec, temporary = false, owner }: PutOptions): Promise<StoreRef> {
+      return upload(bytes, {
+        codec,
+        temporary,
+        owner,
+        size: bytes.byteLength,
+        sha256: sha256Hex(bytes),
+      });
     },
 
     async get(ref: StoreRef): Promise<Uint8Array> {

@@ -13,6 +13,8 @@ export interface PutOptions {
    * @default false
    */
   temporary?: boolean;
+  /** Store under `<root>/<owner>/` (a client's IAM user id), where only it and agents reach. */
+  owner?: string | undefined;
 }
 
 /**

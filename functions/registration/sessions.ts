@@ -64,6 +64,7 @@ export function sessionHandlers(ctx: ServiceContext): ActionHandlers<SessionActi
         resultQueueUrl,
         openedAt: existing?.openedAt ?? now(),
         ...(existing ? (existing.owner ? { owner: existing.owner } : {}) : ownerOf(caller)),
+        ...ownerIdOf(existing, caller),
       };
       if (!isDeepStrictEqual(existing, session)) await store.put(key, session);
       return { session };
@@ -102,4 +103,10 @@ export function sessionHandlers(ctx: ServiceContext): ActionHandlers<SessionActi
       return listParked(store, sessionId, after);
     },
   };
+}
+
+/** A session keeps the user id it was opened with; a new one takes its opener's. */
+function ownerIdOf(existing: SessionRecord | undefined, caller: Caller): { ownerId?: string } {
+  if (existing) return existing.ownerId === undefined ? {} : { ownerId: existing.ownerId };
+  return caller.kind === "principal" ? { ownerId: caller.userId } : {};
 }

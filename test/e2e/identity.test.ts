@@ -128,6 +128,30 @@ describe("a second principal", () => {
       const result = await future.result;
       expect(result.ok, JSON.stringify(result)).toBe(true);
       await asBob.control.call("closeSession", { sessionId: his.sessionId });
+
+      // Objects by reference live in Alice's part of the store, which the client policy
+      // (tmp/${aws:userid}/*) lets only her reach: her arguments and her results both.
+      expect(session.ownerId).toMatch(/^AIDALOCAL/);
+      const big = await executorFor(asAlice, {
+        storePolicies: { default: { backend: "s3", thresholdBytes: 100 } },
+      });
+      try {
+        const echo = await runFerry(
+          ["function", "register", "test/fixtures/functions/echo.ts", "--name", `aecho-${suffix}`],
+          { env: alice.env },
+        );
+        expect(echo.code, echo.stderr).toBe(0);
+        const pad = { pad: "x".repeat(1_000) };
+        const f = await big.submit(`aecho-${suffix}`, pad, { endpointId: endpoint.endpointId });
+        const r = await f.result;
+        const ownerId = (await big.open()).ownerId;
+        if (!r.ok || !("ref" in r.value))
+          throw new Error(`expected a stored result: ${JSON.stringify(r)}`);
+        expect(r.value.ref.location.startsWith(`tmp/${ownerId}/`)).toBe(true);
+        expect(await big.value(r)).toEqual(pad);
+      } finally {
+        await big.close({ closeSession: true });
+      }
     } finally {
       await executor.close({ closeSession: true });
     }

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
 import { newSessionId } from "#core/ids.ts";
-import { bundleKey } from "#core/names.ts";
-import type { FunctionRef } from "#core/protocol/index.ts";
+import { bundleKey, queueNames } from "#core/names.ts";
+import { type FunctionRef, ResultMessage } from "#core/protocol/index.ts";
 import {
   createStores,
   decodePayload,
@@ -413,6 +414,21 @@ describe("large values between the agent and its node workers", () => {
   }
 });
 
+/** The first result of `taskId` on a queue other than the harness's own. */
+async function receiveOne(queueUrl: string, taskId: string): Promise<{ pid: number; n: number }> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const out = await h.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
+    );
+    for (const m of out.Messages ?? []) {
+      const result = ResultMessage.parse(JSON.parse(m.Body ?? ""));
+      if (result.taskId === taskId && result.ok) return inline<{ pid: number; n: number }>(result);
+    }
+  }
+  throw new Error(`no result for ${taskId} on ${queueUrl}`);
+}
+
 describe("warm workers", () => {
   let agent: EndpointAgent;
   afterAll(() => closeAgent(agent));
@@ -447,9 +463,12 @@ describe("warm workers", () => {
       if (!result.ok) throw new Error(result.error.message);
       return inline<{ pid: number; n: number }>(result);
     };
+    // Another session, with a result queue of its own (agents reply only to that one).
     const other = newSessionId();
+    const theirQueue = h.server.createQueue(queueNames.results("ferry-", other)).queueUrl;
+    const theirTask = await h.sendTask(counter, null, { sessionId: other, replyTo: theirQueue });
     const mine1 = await run(h.sessionId);
-    const theirs = await run(other);
+    const theirs = await receiveOne(theirQueue, theirTask);
     const mine2 = await run(h.sessionId);
     expect(theirs.pid).not.toBe(mine1.pid);
     expect(theirs.n).toBe(1);

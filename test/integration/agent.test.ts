@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EndpointAgent } from "#agent/index.ts";
-import { newTaskId } from "#core/ids.ts";
+import { newSessionId, newTaskId } from "#core/ids.ts";
 import type { FunctionRef } from "#core/protocol/index.ts";
 import { type Harness, queueBodies, startHarness, waitUntil } from "./agent-harness.ts";
 
@@ -133,11 +133,10 @@ describe("endpoint agent against the emulator", () => {
   });
 
   it("parks the result of a task whose session queue is gone, then deletes the task and goes on", async () => {
-    const taskId = await h.sendTask(
-      add,
-      { a: 1, b: 1 },
-      { replyTo: `${h.resultQueueUrl}-closed-session` },
-    );
+    // A session whose queue is gone (closed): its name is right, the queue is not there.
+    const closed = newSessionId();
+    const replyTo = h.resultQueueUrl.replace(h.sessionId, closed);
+    const taskId = await h.sendTask(add, { a: 1, b: 1 }, { sessionId: closed, replyTo });
     // Meanwhile the agent serves other tasks: the result waits in the spool, not in a slot.
     const next = await h.results.waitFor(await h.sendTask(add, { a: 1, b: 2 }));
     expect(next.ok && next.value).toMatchObject({ inline: { sum: 3 } });
@@ -151,6 +150,25 @@ describe("endpoint agent against the emulator", () => {
       "task deleted",
     );
     expect(h.parked.filter((r) => r.taskId === taskId)).toHaveLength(1);
+  });
+
+  it("never replies to a queue that is not the task's session's: dead-letters it, sends nothing", async () => {
+    const other = h.resultQueueUrl.replace("results-", "tasks-");
+    const taskId = await h.sendTask(add, { a: 1, b: 1 }, { replyTo: other });
+    await waitUntil(
+      () => queueBodies(h.server, h.dlqName).some((m) => m.body.includes(taskId)),
+      10_000,
+      "dead-lettered",
+    );
+    const letter = queueBodies(h.server, h.dlqName).find((m) => m.body.includes(taskId));
+    expect(letter?.messageAttributes.FerryReason?.StringValue).toBe(
+      `replyTo ${other} is not the result queue of session ${h.sessionId} (ferry-results-${h.sessionId})`,
+    );
+    // The next task's result arrives; the refused one's never does.
+    const next = await h.results.waitFor(await h.sendTask(add, { a: 2, b: 2 }));
+    expect(next.ok).toBe(true);
+    expect(h.results.byTask(taskId)).toHaveLength(0);
+    expect(queueBodies(h.server, h.taskQueueName).some((m) => m.body.includes(taskId))).toBe(false);
   });
 
   it("sends heartbeats with its slots and running tasks", async () => {

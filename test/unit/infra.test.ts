@@ -5,7 +5,7 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StackOutputs } from "#core/config/deployment.ts";
-import { OWN_ENDPOINT_ID } from "#infra/access-policies.ts";
+import { CALLER_USER_ID, OWN_ENDPOINT_ID } from "#infra/access-policies.ts";
 import { FERRY_LOGICAL_IDS, FerryStack, type FerryStackProps } from "#infra/ferry-stack.ts";
 import { synthFerryTemplate } from "#infra/synth.ts";
 
@@ -59,6 +59,8 @@ function checkScoped(statements: Statement[], prefix: string): void {
     `:${prefix}results-*`,
     "/store/*",
     "/tmp/*",
+    `/store/${CALLER_USER_ID}/*`,
+    `/tmp/${CALLER_USER_ID}/*`,
     "/functions/*",
     JSON.stringify({ "Fn::GetAtt": [FERRY_LOGICAL_IDS.deadLetterQueue, "Arn"] }),
     JSON.stringify({ "Fn::GetAtt": [FERRY_LOGICAL_IDS.registrationFunction, "Arn"] }),
@@ -160,7 +162,7 @@ describe("FerryStack", () => {
   it("a second stack gets queue names of its own by default", () => {
     const other = templateOf({}, false, "FerryLab");
     expect(other.toJSON().Outputs.QueuePrefix.Value).toBe("ferrylab-");
-    checkScoped(statementsOf(other, FERRY_LOGICAL_IDS.endpointPolicy), "ferrylab-");
+    checkScoped(statementsOf(other, FERRY_LOGICAL_IDS.multiEndpointPolicy), "ferrylab-");
   });
 
   it("reserves the registration Lambda's concurrency only when asked", () => {
@@ -215,8 +217,8 @@ describe("FerryStack", () => {
     });
   });
 
-  it("scopes the endpoint policy to the prefix, without deleting queues or the bucket", () => {
-    const statements = statementsOf(template, FERRY_LOGICAL_IDS.endpointPolicy);
+  it("the multi-endpoint policy: every task queue of the prefix, without deleting queues or the bucket", () => {
+    const statements = statementsOf(template, FERRY_LOGICAL_IDS.multiEndpointPolicy);
     checkScoped(statements, "ferry-");
     expect(resourceTails(statementWith(statements, "sqs:ReceiveMessage"))).toEqual([
       ":ferry-tasks-*",
@@ -231,11 +233,11 @@ describe("FerryStack", () => {
     expect(statements.flatMap(actionsOf)).toContain("lambda:InvokeFunction");
     // A different prefix moves the scope with it.
     const lab = templateOf({ queuePrefix: "lab-" });
-    checkScoped(statementsOf(lab, FERRY_LOGICAL_IDS.endpointPolicy), "lab-");
+    checkScoped(statementsOf(lab, FERRY_LOGICAL_IDS.multiEndpointPolicy), "lab-");
   });
 
-  it("scoped endpoint policy: only the caller's own task queue, by principal tag", () => {
-    const statements = statementsOf(template, FERRY_LOGICAL_IDS.scopedEndpointPolicy);
+  it("the endpoint policy (the default): only the caller's own task queue, by principal tag", () => {
+    const statements = statementsOf(template, FERRY_LOGICAL_IDS.endpointPolicy);
     const own = `:ferry-tasks-${OWN_ENDPOINT_ID}`;
     for (const s of statements) {
       expect(s.Effect).toBe("Allow");
@@ -253,15 +255,15 @@ describe("FerryStack", () => {
     checkScoped(others, "ferry-");
     expect(statements.flatMap(actionsOf)).not.toContain("sqs:DeleteQueue");
     expect(statements.flatMap(actionsOf)).not.toContain("s3:DeleteBucket");
-    expect(template.toJSON().Outputs.ScopedEndpointPolicyArn.Value).toEqual({
-      Ref: FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+    expect(template.toJSON().Outputs.EndpointPolicyArn.Value).toEqual({
+      Ref: FERRY_LOGICAL_IDS.endpointPolicy,
     });
   });
 
   it("no Ferry policy lets an endpoint or client delete a queue, the bucket, or the registry", () => {
     for (const id of [
       FERRY_LOGICAL_IDS.endpointPolicy,
-      FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+      FERRY_LOGICAL_IDS.multiEndpointPolicy,
       FERRY_LOGICAL_IDS.clientPolicy,
     ]) {
       const statements = statementsOf(template, id);
@@ -270,19 +272,31 @@ describe("FerryStack", () => {
         expect(actions).not.toContain(forbidden);
       }
       expect(actions.filter((a) => a.startsWith("s3:") && a.includes("Bucket"))).toEqual([]);
-      // Deleting objects reaches only store/ and tmp/, never registry/ or functions/.
+      // Deleting objects reaches only store/ and tmp/ (a client: its own part), never
+      // registry/ or functions/.
       for (const s of statements.filter((s) => actionsOf(s).includes("s3:DeleteObject"))) {
-        expect(resourceTails(s).sort()).toEqual(["/store/*", "/tmp/*"]);
+        const tails = resourceTails(s).sort();
+        const mine = [`/store/${CALLER_USER_ID}/*`, `/tmp/${CALLER_USER_ID}/*`];
+        expect(id === FERRY_LOGICAL_IDS.clientPolicy ? mine : ["/store/*", "/tmp/*"]).toEqual(
+          tails,
+        );
       }
     }
   });
 
-  it("scopes the client policy the same way", () => {
+  it("the client policy: its own sessions' result queues (by owner tag) and its own objects", () => {
     const statements = statementsOf(template, FERRY_LOGICAL_IDS.clientPolicy);
     checkScoped(statements, "ferry-");
     expect(resourceTails(statementWith(statements, "sqs:SendMessage"))).toEqual([":ferry-tasks-*"]);
-    expect(resourceTails(statementWith(statements, "sqs:ReceiveMessage"))).toEqual([
-      ":ferry-results-*",
+    const receive = statementWith(statements, "sqs:ReceiveMessage");
+    expect(resourceTails(receive)).toEqual([":ferry-results-*"]);
+    expect((receive as { Condition?: unknown }).Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/ferry:owner": CALLER_USER_ID },
+    });
+    const objects = statementWith(statements, "s3:GetObject");
+    expect(resourceTails(objects).sort()).toEqual([
+      `/store/${CALLER_USER_ID}/*`,
+      `/tmp/${CALLER_USER_ID}/*`,
     ]);
   });
 
@@ -303,11 +317,11 @@ describe("FerryStack", () => {
       "DeadLetterQueueArn",
       "DeadLetterQueueUrl",
       "EndpointPolicyArn",
+      "MultiEndpointPolicyArn",
       "QueuePrefix",
       "Region",
       "RegistrationFunctionName",
       "RegistrationFunctionUrl",
-      "ScopedEndpointPolicyArn",
     ];
     expect(Object.keys(outputs).sort()).toEqual(expected);
     // Every key the deployment schema requires is among them.
@@ -332,7 +346,7 @@ describe("FerryStack", () => {
     });
     for (const id of [
       FERRY_LOGICAL_IDS.endpointPolicy,
-      FERRY_LOGICAL_IDS.scopedEndpointPolicy,
+      FERRY_LOGICAL_IDS.multiEndpointPolicy,
       FERRY_LOGICAL_IDS.clientPolicy,
     ]) {
       const lambda = statementsOf(template, id).filter((s) =>
