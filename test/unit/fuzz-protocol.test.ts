@@ -62,6 +62,14 @@ function checkParse(schema: typeof TaskMessage | typeof ResultMessage, what: str
   }
 }
 
+function stringifyOrUndefined(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
 describe.each([
   ["task message", TaskMessage, task],
   ["result message", ResultMessage, result],
@@ -70,7 +78,10 @@ describe.each([
     fc.assert(
       fc.property(mutationsOf(valid), (mutations) => {
         counter.count(what);
-        checkParse(schema, what, JSON.stringify(applyMutations(valid, mutations)));
+        // A message on the wire is text: a mutation JSON cannot write (a cycle) never reaches
+        // a parser, so there is nothing to check for it.
+        const text = stringifyOrUndefined(applyMutations(valid, mutations));
+        if (text !== undefined) checkParse(schema, what, text);
       }),
       { numRuns: runs },
     );
