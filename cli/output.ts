@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  ConflictError,
   describeError,
   FerryError,
   NotFoundError,
@@ -24,7 +25,8 @@ export function exitCodeFor(error: unknown): number {
   if (
     error instanceof ConfigError ||
     error instanceof ProtocolError ||
-    error instanceof RefusedError
+    error instanceof RefusedError ||
+    error instanceof ConflictError
   ) {
     return ExitCode.usage;
   }

@@ -1,24 +1,38 @@
 import type { ControlClient } from "#core/control/index.ts";
 import { ConfigError, NotFoundError } from "#core/errors.ts";
-import { Uuid } from "#core/protocol/index.ts";
+import { SafeName, Uuid } from "#core/protocol/index.ts";
+import { closestNames } from "./suggest.ts";
 
-/** Accept an endpoint's UUID or its registered name. */
+/** Accept an endpoint's UUID or its registered name (one control call for a name). */
 export async function resolveEndpointId(
   control: Pick<ControlClient, "call">,
   idOrName: string,
 ): Promise<string> {
   if (Uuid.safeParse(idOrName).success) return idOrName;
-  const { endpoints } = await control.call("listEndpoints", {});
-  const matches = endpoints.filter((e) => e.endpoint.name === idOrName);
-  if (matches.length === 1 && matches[0]) return matches[0].endpoint.endpointId;
-  if (matches.length === 0) {
-    throw new NotFoundError(`no endpoint named ${idOrName}`, {
-      hint: "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`",
-    });
+  if (!SafeName.safeParse(idOrName).success) throw await unknownEndpoint(control, idOrName);
+  try {
+    const view = await control.call("findEndpoint", { name: idOrName });
+    return view.endpoint.endpointId;
+  } catch (error) {
+    if (error instanceof NotFoundError) throw await unknownEndpoint(control, idOrName);
+    throw error;
   }
-  throw new ConfigError(`several endpoints are named ${idOrName}`, {
-    hint: "give its UUID instead",
-  });
+}
+
+/** "no endpoint named X", with the closest registered names when there are some. */
+async function unknownEndpoint(
+  control: Pick<ControlClient, "call">,
+  name: string,
+): Promise<NotFoundError> {
+  const { endpoints } = await control.call("listEndpoints", {}).catch(() => ({ endpoints: [] }));
+  const close = closestNames(
+    name,
+    endpoints.map((e) => e.endpoint.name),
+  );
+  const hint = close.length
+    ? `did you mean ${close.join(" or ")}? (see \`ferry endpoint list\`)`
+    : "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`";
+  return new NotFoundError(`no endpoint named ${name}`, { hint });
 }
 
 /** Parse a JSON argument given on the command line, with an error that says which option. */

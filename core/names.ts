@@ -21,6 +21,8 @@ export const keyPrefixes = {
 export const registryKeys = {
   endpoint: (endpointId: string) => `registry/endpoints/${endpointId}.json`,
   endpointsPrefix: "registry/endpoints/",
+  /** Name -> endpoint id: names are unique per deployment, and found in one read. */
+  endpointName: (name: string) => `registry/endpoint-names/${name}.json`,
   heartbeat: (endpointId: string, agentId: string) =>
     `registry/heartbeats/${endpointId}/${agentId}.json`,
   heartbeatsPrefix: (endpointId: string) => `registry/heartbeats/${endpointId}/`,

@@ -1,4 +1,7 @@
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
+import type { Connection } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
@@ -27,7 +30,9 @@ export function registerEndpointCommands(program: Command): void {
     .description("register, list and run compute endpoints");
   endpoint
     .command("register <name>")
-    .description("register an endpoint (creates its task queue) and print its UUID")
+    .description(
+      "register an endpoint (creates its task queue) and print its UUID; a name already registered returns that endpoint",
+    )
     .option("--id <uuid>", "re-register this id (idempotent)")
     .option("--json", "machine-readable output")
     .action(async (name: string, opts: { id?: string; json?: boolean }) => {
@@ -41,6 +46,46 @@ export function registerEndpointCommands(program: Command): void {
           rec,
           () =>
             `${rec.endpointId}\nregistered endpoint ${rec.name}; start its agent with: ferry endpoint start ${rec.endpointId}`,
+        );
+      });
+    });
+  endpoint
+    .command("rename <endpoint> <name>")
+    .description("give an endpoint a new name (its UUID, queue and agents stay)")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry endpoint rename cpu theta-cpu")
+    .action(async (idOrName: string, name: string, opts: { json?: boolean }) => {
+      await withConnection(async (conn) => {
+        const endpointId = await resolveEndpointId(conn.control, idOrName);
+        const { endpoint: rec } = await conn.control.call("renameEndpoint", { endpointId, name });
+        emit(Boolean(opts.json), rec, () => `endpoint ${rec.endpointId} is now named ${rec.name}`);
+      });
+    });
+  endpoint
+    .command("deregister <endpoint>")
+    .description("remove an endpoint and delete its task queue (refused while tasks wait in it)")
+    .option("--force", "deregister even though tasks are queued (they are deleted with the queue)")
+    .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry endpoint deregister old-cpu")
+    .action(async (idOrName: string, opts: { force?: boolean; json?: boolean }) => {
+      await withConnection(async (conn) => {
+        const endpointId = await resolveEndpointId(conn.control, idOrName);
+        const view = await conn.control.call("describeEndpoint", { endpointId });
+        const waiting = await queuedTasks(conn, view.endpoint.queueUrl);
+        if (waiting > 0 && !opts.force) {
+          throw new ConfigError(
+            `endpoint ${view.endpoint.name} has ${waiting} task(s) in its queue`,
+            {
+              hint: "let them finish or cancel them, or pass --force to delete them with the queue",
+            },
+          );
+        }
+        await conn.control.call("deregisterEndpoint", { endpointId });
+        emit(
+          Boolean(opts.json),
+          { endpointId, deletedTasks: waiting },
+          () =>
+            `endpoint ${view.endpoint.name} (${endpointId}) deregistered${waiting ? `; ${waiting} queued task(s) deleted with its queue` : ""}`,
         );
       });
     });
@@ -94,4 +139,19 @@ export function registerEndpointCommands(program: Command): void {
         });
       });
     });
+}
+
+/** Messages waiting in or taken from the queue (SQS's approximate counts). */
+async function queuedTasks(conn: Connection, queueUrl: string): Promise<number> {
+  const out = await conn.aws.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }

@@ -20,10 +20,23 @@ export const ControlRequest = z.discriminatedUnion("action", [
     v: Version,
     action: z.literal("registerEndpoint"),
     name: SafeName,
-    /** Re-registering an existing id is idempotent (it recreates a missing queue). */
+    /**
+     * Re-registering an existing id is idempotent (it recreates a missing queue). Without an
+     * id, a name already registered returns that endpoint (a site's set-up script may run
+     * twice): names are unique per deployment.
+     */
     endpointId: Uuid.optional(),
   }),
   z.object({ v: Version, action: z.literal("deregisterEndpoint"), endpointId: Uuid }),
+  z.object({
+    v: Version,
+    action: z.literal("renameEndpoint"),
+    endpointId: Uuid,
+    /** Must not name another endpoint. */
+    name: SafeName,
+  }),
+  /** The endpoint registered under a name. */
+  z.object({ v: Version, action: z.literal("findEndpoint"), name: SafeName }),
   z.object({ v: Version, action: z.literal("describeEndpoint"), endpointId: Uuid }),
   z.object({ v: Version, action: z.literal("listEndpoints") }),
   z.object({
@@ -96,6 +109,8 @@ export type EndpointView = z.infer<typeof EndpointView>;
 export const ControlResponseData = {
   registerEndpoint: z.object({ endpoint: EndpointRecord }),
   deregisterEndpoint: z.object({ endpointId: Uuid }),
+  renameEndpoint: z.object({ endpoint: EndpointRecord }),
+  findEndpoint: EndpointView,
   describeEndpoint: EndpointView,
   listEndpoints: z.object({ endpoints: z.array(EndpointView) }),
   heartbeat: z.object({ at: EpochMs }),

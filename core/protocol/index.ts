@@ -14,6 +14,7 @@ export { parseJsonWith, parseWith } from "./parse.ts";
 export { Payload, StoreRef } from "./payload.ts";
 export {
   CancellationRecord,
+  EndpointNameRecord,
   EndpointRecord,
   EndpointStatus,
   FunctionRecord,

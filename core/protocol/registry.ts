@@ -13,6 +13,14 @@ export const EndpointRecord = z.object({
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;
 
+/** The endpoint a name stands for (names are unique per deployment). */
+export const EndpointNameRecord = z.object({
+  v: Version,
+  name: SafeName,
+  endpointId: Uuid,
+});
+export type EndpointNameRecord = z.infer<typeof EndpointNameRecord>;
+
 /** One per agent process; several agents may serve one endpoint. */
 export const HeartbeatRecord = z.object({
   v: Version,

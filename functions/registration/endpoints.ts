@@ -3,7 +3,7 @@ import { NotFoundError } from "#core/errors.ts";
 import { newEndpointId } from "#core/ids.ts";
 import { queueNames, registryKeys } from "#core/names.ts";
 import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
-import { EndpointRecord, HeartbeatRecord } from "#core/protocol/registry.ts";
+import { EndpointNameRecord, EndpointRecord, HeartbeatRecord } from "#core/protocol/registry.ts";
 import { type Caller, ownerOf, requireOwner } from "./caller.ts";
 import { mapLimit } from "./concurrency.ts";
 import { type ServiceContext, taskQueueAttributes } from "./context.ts";
@@ -16,6 +16,8 @@ import { endpointView, HEARTBEAT_RETENTION_MS } from "./status.ts";
 type EndpointActions =
   | "registerEndpoint"
   | "deregisterEndpoint"
+  | "renameEndpoint"
+  | "findEndpoint"
   | "describeEndpoint"
   | "listEndpoints"
   | "heartbeat";
@@ -33,7 +35,9 @@ export function endpointHandlers(ctx: ServiceContext): ActionHandlers<EndpointAc
 
   return {
     async registerEndpoint({ name, endpointId }, caller) {
-      const id = endpointId ?? newEndpointId();
+      // Names are unique: registering a taken name again returns its endpoint.
+      const named = endpointId === undefined ? await endpointNamed(store, name) : undefined;
+      const id = endpointId ?? named?.endpointId ?? newEndpointId();
       const key = registryKeys.endpoint(id);
       const existing = await store.get(key, EndpointRecord);
       if (existing) requireOwner(existing.owner, caller, `endpoint ${id}`, "re-register it");
@@ -43,6 +47,8 @@ export function endpointHandlers(ctx: ServiceContext): ActionHandlers<EndpointAc
           hint: `use the name "${existing.name}", or deregister it first`,
         });
       }
+      // Before the queue: a name taken by another endpoint creates nothing.
+      await claimName(store, name, id);
       // Also on re-registration: it recreates a queue that was deleted by hand.
       const queueUrl = await ensureQueue(
         deps.sqs,
@@ -62,6 +68,32 @@ export function endpointHandlers(ctx: ServiceContext): ActionHandlers<EndpointAc
       return { endpoint };
     },
 
+    async renameEndpoint({ endpointId, name }, caller) {
+      const endpoint = await requireEndpoint(endpointId);
+      requireOwner(
+        endpoint.owner,
+        caller,
+        `endpoint ${endpoint.name} (${endpointId})`,
+        "rename it",
+      );
+      if (endpoint.name === name) return { endpoint };
+      await claimName(store, name, endpointId);
+      const renamed: EndpointRecord = { ...endpoint, name };
+      await store.put(registryKeys.endpoint(endpointId), renamed);
+      await releaseName(store, endpoint.name, endpointId);
+      return { endpoint: renamed };
+    },
+
+    async findEndpoint({ name }) {
+      const named = await endpointNamed(store, name);
+      if (!named) {
+        throw new NotFoundError(`no endpoint named ${name}`, {
+          hint: "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`",
+        });
+      }
+      return viewOf(named);
+    },
+
     async deregisterEndpoint({ endpointId }, caller) {
       const endpoint = await requireEndpoint(endpointId);
       requireOwner(
@@ -74,6 +106,7 @@ export function endpointHandlers(ctx: ServiceContext): ActionHandlers<EndpointAc
       const heartbeatKeys = await store.list(registryKeys.heartbeatsPrefix(endpointId));
       await mapLimit(heartbeatKeys, 16, (key) => store.delete(key));
       await deleteQueue(deps.sqs, endpoint.queueUrl);
+      await releaseName(store, endpoint.name, endpointId);
       await store.delete(registryKeys.endpoint(endpointId));
       return { endpointId };
     },
@@ -103,6 +136,50 @@ export function endpointHandlers(ctx: ServiceContext): ActionHandlers<EndpointAc
       return { at };
     },
   };
+}
+
+/**
+ * The endpoint a name stands for: through the name record, or, for endpoints registered
+ * before names had records, by looking through every endpoint (then the record is written).
+ * Several old endpoints under one name: the most recently registered one.
+ */
+async function endpointNamed(
+  store: RecordStore,
+  name: string,
+): Promise<EndpointRecord | undefined> {
+  const index = await store.get(registryKeys.endpointName(name), EndpointNameRecord);
+  if (index) {
+    const record = await store.get(registryKeys.endpoint(index.endpointId), EndpointRecord);
+    if (record?.name === name) return record;
+  }
+  const all = await store.getMany(await store.list(registryKeys.endpointsPrefix), EndpointRecord);
+  const same = all.filter((e) => e.name === name).sort((a, b) => b.registeredAt - a.registeredAt);
+  const found = same[0];
+  if (found) await claimName(store, name, found.endpointId);
+  return found;
+}
+
+/** Point the name at the endpoint; a name standing for another live endpoint is refused. */
+async function claimName(store: RecordStore, name: string, endpointId: string): Promise<void> {
+  const key = registryKeys.endpointName(name);
+  const index = await store.get(key, EndpointNameRecord);
+  if (index && index.endpointId !== endpointId) {
+    const other = await store.get(registryKeys.endpoint(index.endpointId), EndpointRecord);
+    if (other?.name === name) {
+      throw new ConflictError(`the name ${name} is taken by endpoint ${index.endpointId}`, {
+        hint: "choose another name, or rename or deregister that endpoint first",
+      });
+    }
+  }
+  if (index?.endpointId === endpointId) return;
+  const record: EndpointNameRecord = { v: PROTOCOL_VERSION, name, endpointId };
+  await store.put(key, record);
+}
+
+async function releaseName(store: RecordStore, name: string, endpointId: string): Promise<void> {
+  const key = registryKeys.endpointName(name);
+  const index = await store.get(key, EndpointNameRecord);
+  if (index?.endpointId === endpointId) await store.delete(key);
 }
 
 async function requireEndpointRecord(store: RecordStore, endpointId: string) {

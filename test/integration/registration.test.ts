@@ -505,6 +505,61 @@ describe("cancellations", () => {
   });
 });
 
+describe("endpoint names", () => {
+  it("are unique: a taken name returns its endpoint, a rename to it is refused, find reads one record", async () => {
+    const first = await service.registerEndpoint({ name: "names-a" });
+    const again = await service.registerEndpoint({ name: "names-a" });
+    expect(again.endpoint.endpointId).toBe(first.endpoint.endpointId);
+    const other = await service.registerEndpoint({ name: "names-b" });
+    expect(
+      await call("renameEndpoint", { endpointId: other.endpoint.endpointId, name: "names-a" }),
+    ).toMatchObject({ ok: false, error: { type: "Conflict" } });
+    // An explicit id under a taken name creates nothing.
+    const stranger = "01920000-0000-7000-8000-0000000000f1";
+    expect(await call("registerEndpoint", { name: "names-a", endpointId: stranger })).toMatchObject(
+      { ok: false, error: { type: "Conflict" } },
+    );
+    expect(await queueExists(queueNames.tasks(PREFIX, stranger))).toBe(false);
+
+    const renamed = await service.renameEndpoint({
+      endpointId: first.endpoint.endpointId,
+      name: "names-c",
+    });
+    expect(renamed.endpoint.name).toBe("names-c");
+    expect((await service.findEndpoint({ name: "names-c" })).endpoint.endpointId).toBe(
+      first.endpoint.endpointId,
+    );
+    expect(await call("findEndpoint", { name: "names-a" })).toMatchObject({
+      ok: false,
+      error: { type: "NotFound" },
+    });
+    // The freed name can be taken again.
+    const taken = await service.registerEndpoint({ name: "names-a" });
+    expect(taken.endpoint.endpointId).not.toBe(first.endpoint.endpointId);
+    await service.deregisterEndpoint({ endpointId: taken.endpoint.endpointId });
+    expect(await call("findEndpoint", { name: "names-a" })).toMatchObject({ ok: false });
+  });
+
+  it("finds endpoints registered before names had records", async () => {
+    const old = "01920000-0000-7000-8000-0000000000f2";
+    await aws.s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: registryKeys.endpoint(old),
+        Body: JSON.stringify({
+          v: 1,
+          endpointId: old,
+          name: "legacy",
+          queueUrl: "http://x/legacy",
+          registeredAt: START,
+        }),
+      }),
+    );
+    expect((await service.findEndpoint({ name: "legacy" })).endpoint.endpointId).toBe(old);
+    expect(await objectText(registryKeys.endpointName("legacy"))).toContain(old);
+  });
+});
+
 describe("parked results", () => {
   const SESSION = "01920000-0000-7000-8000-000000000401";
   const task = (n: number) =>

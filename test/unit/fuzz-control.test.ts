@@ -40,6 +40,8 @@ const sha = "c".repeat(64);
 const validRequests: Record<ControlAction, Record<string, unknown>> = {
   registerEndpoint: { name: "cpu", endpointId: newTaskId() },
   deregisterEndpoint: { endpointId: newTaskId() },
+  renameEndpoint: { endpointId: newTaskId(), name: "gpu" },
+  findEndpoint: { name: "cpu" },
   describeEndpoint: { endpointId: newTaskId() },
   listEndpoints: {},
   heartbeat: {
