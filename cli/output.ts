@@ -39,11 +39,22 @@ export function emit(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
 }
 
-/** One line on stderr, and the exit code that goes with the error. */
-export function fail(error: unknown): never {
+/**
+ * One line on stderr, and the exit code that goes with the error. With --json the line is a
+ * JSON object (`{"error": {type, message, hint, exitCode}}`), so scripts parse failures too.
+ */
+export function fail(error: unknown, argv: readonly string[] = process.argv): never {
+  const exitCode = exitCodeFor(error);
+  if (argv.includes("--json")) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const hint = error instanceof FerryError ? error.hint : undefined;
+    const body = { type: e.name, message: e.message, ...(hint ? { hint } : {}), exitCode };
+    process.stderr.write(`${JSON.stringify({ error: body })}\n`);
+    process.exit(exitCode);
+  }
   process.stderr.write(`ferry: ${describeError(error)}\n`);
   if (process.env.FERRY_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  process.exit(exitCodeFor(error));
+  process.exit(exitCode);
 }
 
 /** Fixed-width table for human output. */

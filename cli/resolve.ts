@@ -40,8 +40,33 @@ export function parseJsonOption(text: string, option: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ConfigError(`${option} is not valid JSON: ${text.slice(0, 80)}`, {
-      hint: `quote it for the shell, e.g. ${option} '{"x": 1}'`,
+    throw new ConfigError(
+      `${option} is not valid JSON: ${text.slice(0, 80).replace(/\s+/g, " ")}`,
+      {
+        hint: `quote it for the shell, e.g. ${option} '{"x": 1}'`,
+      },
+    );
+  }
+}
+
+/** Check a function name is registered; if not, say which registered names are close. */
+export async function checkFunctionName(
+  control: Pick<ControlClient, "call">,
+  name: string,
+): Promise<void> {
+  try {
+    await control.call("getFunction", { name });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const { functions } = await control.call("listFunctions", {}).catch(() => ({ functions: [] }));
+    const close = closestNames(
+      name,
+      functions.map((f) => f.name),
+    );
+    throw new NotFoundError(`function ${name} is not registered`, {
+      hint: close.length
+        ? `did you mean ${close.join(" or ")}? Else register it with \`ferry function register <file.ts> --name ${name}\``
+        : `register it with \`ferry function register <file.ts> --name ${name}\``,
     });
   }
 }

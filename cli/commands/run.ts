@@ -1,8 +1,11 @@
+import { readFile } from "node:fs/promises";
+import { text } from "node:stream/consumers";
 import type { Command } from "commander";
 import { connect } from "#core/connect.ts";
+import { ConfigError, NotFoundError } from "#core/errors.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
 import { ExitCode, emit } from "../output.ts";
-import { parseJsonOption, resolveEndpointId } from "../resolve.ts";
+import { checkFunctionName, parseJsonOption, resolveEndpointId } from "../resolve.ts";
 import { printable } from "../result-output.ts";
 import { executorFor } from "../sdk/index.ts";
 
@@ -11,34 +14,53 @@ export function registerRunCommand(program: Command): void {
     .command("run <function>")
     .description("run one task on an endpoint and print its result")
     .requiredOption("-e, --endpoint <endpoint>", "endpoint UUID or name")
-    .option("-a, --args <json>", "the function's argument, as JSON", "null")
+    .option(
+      "-a, --args <json>",
+      "the function's argument, as JSON ('-': read it from stdin)",
+      "null",
+    )
+    .option(
+      "--args-file <file>",
+      "read the argument from a JSON file (any size: large ones go by reference)",
+    )
     .option("--topic <topic>", "task type", "default")
     .option("--walltime <seconds>", "kill the task after this long", "3600")
     .option("--timeout <seconds>", "stop waiting for the result after this long", "600")
     .option("--json", "print the whole result message as JSON")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry run sum-squares -e cpu --args '{\"n\": 10}'\n  ferry run train -e gpu --args-file big-input.json\n  generate-input | ferry run train -e gpu --args -",
+    )
     .action(
       async (
         fn: string,
         opts: {
           endpoint: string;
           args: string;
+          argsFile?: string;
           topic: string;
           walltime: string;
           timeout: string;
           json?: boolean;
         },
       ) => {
-        const args = parseJsonOption(opts.args, "--args");
+        const args = await argumentOf(opts);
         const conn = await connect();
         const executor = executorFor(conn);
         let timer: NodeJS.Timeout | undefined;
         try {
           const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
-          const { taskId, result } = await executor.submit(fn, args, {
-            endpointId,
-            topic: opts.topic,
-            walltimeSeconds: Number(opts.walltime),
-          });
+          const { taskId, result } = await executor
+            .submit(fn, args, {
+              endpointId,
+              topic: opts.topic,
+              walltimeSeconds: Number(opts.walltime),
+            })
+            .catch(async (error: unknown) => {
+              // An unknown function: say which registered names are close.
+              if (error instanceof NotFoundError) await checkFunctionName(conn.control, fn);
+              throw error;
+            });
           const timeoutMs = Number(opts.timeout) * 1000;
           const outcome = await Promise.race([
             result,
@@ -61,6 +83,21 @@ export function registerRunCommand(program: Command): void {
         }
       },
     );
+}
+
+/** The argument: --args JSON, `--args -` from stdin, or --args-file (no argv size limit). */
+async function argumentOf(opts: { args: string; argsFile?: string }): Promise<unknown> {
+  if (opts.argsFile !== undefined) {
+    const body = await readFile(opts.argsFile, "utf8").catch((cause: unknown) => {
+      throw new ConfigError(`--args-file ${opts.argsFile} cannot be read`, {
+        cause,
+        hint: "check the path",
+      });
+    });
+    return parseJsonOption(body, "--args-file");
+  }
+  if (opts.args === "-") return parseJsonOption(await text(process.stdin), "--args -");
+  return parseJsonOption(opts.args, "--args");
 }
 
 async function printResult(

@@ -86,17 +86,37 @@ export function registerTaskCommands(program: Command): void {
             },
           );
         }
-        const { cancelled } = await conn.control.call("cancelTasks", {
-          sessionId: summary.sessionId,
-          taskIds,
-        });
-        await new SessionJournal(dir, summary.sessionId).append([
-          { kind: "cancelRequested", taskIds, at: Date.now() },
-        ]);
+        // A task that already has its result is over: cancelling it changes nothing.
+        const ended = taskIds.filter((id) => summary.tasks.get(id)?.state !== "pending");
+        const pending = taskIds.filter((id) => !ended.includes(id));
+        const { cancelled } =
+          pending.length > 0
+            ? await conn.control.call("cancelTasks", {
+                sessionId: summary.sessionId,
+                taskIds: pending,
+              })
+            : { cancelled: 0 };
+        if (pending.length > 0) {
+          await new SessionJournal(dir, summary.sessionId).append([
+            { kind: "cancelRequested", taskIds: pending, at: Date.now() },
+          ]);
+        }
+        const endedStates = ended.map((id) => ({
+          taskId: id,
+          state: summary.tasks.get(id)?.state,
+        }));
         emit(
           Boolean(opts.json),
-          { sessionId: summary.sessionId, cancelled },
-          () => `cancel requested for ${cancelled} task(s); their results will say Cancelled`,
+          { sessionId: summary.sessionId, cancelled, alreadyEnded: endedStates },
+          () =>
+            [
+              ...endedStates.map(
+                (e) => `task ${e.taskId} had already ended (${e.state}): not cancelled`,
+              ),
+              ...(pending.length > 0
+                ? [`cancel requested for ${cancelled} task(s); their results will say Cancelled`]
+                : []),
+            ].join("\n"),
         );
       });
     });

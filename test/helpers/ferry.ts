@@ -41,13 +41,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the real `ferry` command as a child process. */
+/** Run the real `ferry` command as a child process; `input` is written to its stdin. */
 export function runFerry(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [FERRY_BIN, ...args],
       {
@@ -60,6 +60,8 @@ export function runFerry(
         resolve({ code, stdout, stderr });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
   });
 }
 
