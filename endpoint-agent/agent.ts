@@ -76,6 +76,8 @@ export class EndpointAgent {
   #aheadTimer: NodeJS.Timeout | undefined;
   #ctx: TaskContext | undefined;
   #state: AgentState = "idle";
+  /** Set for the final heartbeat of a shutdown. */
+  #stopping = false;
   #pollLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #heartbeat: Heartbeat | undefined;
@@ -199,6 +201,7 @@ export class EndpointAgent {
         snapshot: () => ({
           slots: { total: this.#slots.total, busy: this.#slots.busy },
           runningTaskIds: this.runningTaskIds,
+          state: this.#stopping ? "stopped" : this.#state === "draining" ? "draining" : "running",
         }),
         signal,
         logger: this.#log,
@@ -246,6 +249,8 @@ export class EndpointAgent {
     }
     this.#state = "draining";
     this.#log.info({ reason, running: this.#inFlight.size }, "draining");
+    // Said at once: status shows draining, and clients warn that no agent will take new tasks.
+    void this.#heartbeat?.beat();
     this.#receiving.abort();
     await this.#pollLoop;
     this.#handBackAhead();
@@ -270,6 +275,11 @@ export class EndpointAgent {
   async #shutdown(reason: string): Promise<void> {
     if (this.#state === "stopped") return;
     this.#heartbeat?.stop();
+    // The last word, bounded: the endpoint shows offline now, not after 90 s of silence.
+    if (this.#heartbeat && this.#state !== "idle") {
+      this.#stopping = true;
+      await Promise.race([this.#heartbeat.beat(), sleep(2_000, this.#run.signal)]);
+    }
     this.#cancellations?.stop();
     this.#receiving.abort();
     this.#handBackAhead();
@@ -435,6 +445,8 @@ export class EndpointAgent {
       release: release.signal,
       onTaskId: (taskId) => {
         flight.taskId = taskId;
+        // Running within a second in `ferry tasks`, not at the next 30 s heartbeat.
+        this.#heartbeat?.soon();
       },
       cancelledAtReceive,
       receivedAt,

@@ -6,6 +6,7 @@ import { FERRY_VERSION } from "#core/version.ts";
 export interface HeartbeatSnapshot {
   slots: { total: number; busy: number };
   runningTaskIds: string[];
+  state: "running" | "draining" | "stopped";
 }
 
 export interface HeartbeatOptions {
@@ -23,6 +24,8 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   readonly #o: HeartbeatOptions;
   #timer: NodeJS.Timeout | undefined;
+  #soonTimer: NodeJS.Timeout | undefined;
+  #lastSoon = 0;
   #stopped = false;
 
   constructor(options: HeartbeatOptions) {
@@ -56,6 +59,7 @@ export class Heartbeat {
             versions: { ferry: FERRY_VERSION, node: process.version },
             host: this.#o.host,
             pid: process.pid,
+            ...(snap.state === "running" ? {} : { state: snap.state }),
           },
         },
         { signal: this.#o.signal },
@@ -70,6 +74,21 @@ export class Heartbeat {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#soonTimer);
+  }
+
+  /**
+   * Beat within a second instead of at the next interval (a task started, the agent began to
+   * drain): status is then true within a second. Calls coalesce: at most one per second.
+   */
+  soon(): void {
+    if (this.#stopped || this.#soonTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastSoon + 1_000 - Date.now());
+    this.#soonTimer = setTimeout(() => {
+      this.#soonTimer = undefined;
+      this.#lastSoon = Date.now();
+      if (!this.#stopped) void this.beat();
+    }, wait);
   }
 }
 

@@ -5,7 +5,12 @@ import { connect } from "#core/connect.ts";
 import { ConfigError, NotFoundError } from "#core/errors.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
 import { ExitCode, emit } from "../output.ts";
-import { checkFunctionName, parseJsonOption, resolveEndpointId } from "../resolve.ts";
+import {
+  checkFunctionName,
+  parseJsonOption,
+  resolveEndpointId,
+  warnIfNoAgent,
+} from "../resolve.ts";
 import { printable } from "../result-output.ts";
 import { executorFor } from "../sdk/index.ts";
 
@@ -50,6 +55,7 @@ export function registerRunCommand(program: Command): void {
         let timer: NodeJS.Timeout | undefined;
         try {
           const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
+          await warnIfNoAgent(conn.control, [endpointId]);
           const { taskId, result } = await executor
             .submit(fn, args, {
               endpointId,

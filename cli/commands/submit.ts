@@ -6,6 +6,7 @@ import { type Connection, connect } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
 import { ExitCode } from "../output.ts";
 import { progressBar } from "../progress.ts";
+import { warnIfNoAgent } from "../resolve.ts";
 import { printable } from "../result-output.ts";
 import { executorFor, type TaskSpec } from "../sdk/index.ts";
 import { type BadLine, LINE_KEYS_HELP, linesText, parseSubmitLines } from "../submit-lines.ts";
@@ -100,6 +101,10 @@ async function submitAndCollect(
   const executor = executorFor(conn);
   let timer: NodeJS.Timeout | undefined;
   try {
+    await warnIfNoAgent(
+      conn.control,
+      lines.map((l) => l.endpointId),
+    );
     const session = await executor.open(opts.session);
     process.stderr.write(
       `ferry: session ${session.sessionId}: submitting ${lines.length} task(s)\n`,

@@ -32,6 +32,11 @@ export const HeartbeatRecord = z.object({
   versions: z.object({ ferry: z.string(), node: z.string() }),
   host: z.string(),
   pid: z.number().int(),
+  /**
+   * `draining`: the agent takes no more tasks (SIGTERM); `stopped`: its last word. An endpoint
+   * whose agents all said so is offline at once, not 90 s later. Absent: running.
+   */
+  state: z.enum(["running", "draining", "stopped"]).optional(),
 });
 export type HeartbeatRecord = z.infer<typeof HeartbeatRecord>;
 

@@ -26,12 +26,19 @@ export function endpointView(
     (newest, h) => (newest === undefined || h.at > newest ? h.at : newest),
     undefined,
   );
+  // Agents that said they stopped (or stop taking tasks) do not make the endpoint online.
+  const serving = heartbeats.filter((h) => h.state === undefined || h.state === "running");
+  const lastServing = serving.reduce<number | undefined>(
+    (newest, h) => (newest === undefined || h.at > newest ? h.at : newest),
+    undefined,
+  );
   const agents = heartbeats
     .filter((h) => now - h.at <= STALE_WITHIN_MS)
     .sort((a, b) => a.agentId.localeCompare(b.agentId));
   return {
     endpoint,
-    status: statusOf(lastHeartbeat, now),
+    status:
+      lastServing === undefined && heartbeats.length > 0 ? "offline" : statusOf(lastServing, now),
     ...(lastHeartbeat === undefined ? {} : { lastHeartbeat }),
     agents,
   };
