@@ -39,7 +39,7 @@ export async function runCampaign(
   let shown = 0;
   try {
     const summary = await runIpCampaign(executor, endpoints, options, {
-      say: (line) => say(`  ${line}`),
+      say: (line) => bar.around(() => say(`  ${line}`)),
       onSimulation: (p) => {
         bar.increment(p.simulated - shown);
         shown = p.simulated;

@@ -125,10 +125,9 @@ async function submitAndCollect(
       futures.map(async (f) => {
         const printed = await printable(await f.result, (r) => executor.value(r));
         if (!printed.ok) failed++;
-        process.stdout.write(
-          `${JSON.stringify({ line: lineOf.get(printed.taskId), ...printed })}\n`,
-        );
         bar.increment();
+        // Above the bar, never over it: a terminal shows stdout and stderr together.
+        bar.print(`${JSON.stringify({ line: lineOf.get(printed.taskId), ...printed })}\n`);
       }),
     );
     const outcome = await Promise.race([
