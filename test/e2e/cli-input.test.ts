@@ -7,11 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, runFerry, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const fn = `echoin-${suffix}`;
@@ -27,10 +26,7 @@ beforeAll(async () => {
   await runFerryJson(["function", "register", "test/fixtures/functions/echo.ts", "--name", fn]);
   live = await runFerryJson<EndpointRecord>(["endpoint", "register", `live-${suffix}`]);
   idle = await runFerryJson<EndpointRecord>(["endpoint", "register", `idle-${suffix}`]);
-  const config = join(dir, "site.json");
-  await writeFile(config, JSON.stringify({ workers: 2, heartbeatIntervalSeconds: 1 }));
-  agent = spawnAgent({ endpointId: live.endpointId, env: ferryEnv(), configPath: config });
-  await waitForEndpointsOnline(conn.control, [live.endpointId], 60_000);
+  agent = await startTestAgent(live.endpointId, { workers: 2, heartbeatIntervalSeconds: 1 });
 }, 120_000);
 
 afterAll(async () => {

@@ -5,11 +5,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord, EndpointView } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, runFerry, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 let conn: Connection;
@@ -34,12 +33,9 @@ afterAll(async () => {
 });
 
 async function startAgent(endpointId: string): Promise<AgentProcess> {
-  const config = join(dir, `site-${endpointId}.json`);
   // The default 30 s heartbeat: anything faster below comes from the agent reporting at once.
-  await writeFile(config, JSON.stringify({ workers: 1 }));
-  const agent = spawnAgent({ endpointId, env: ferryEnv(), configPath: config });
+  const agent = await startTestAgent(endpointId, { workers: 1 });
   agents.push(agent);
-  await waitForEndpointsOnline(conn.control, [endpointId], 60_000);
   return agent;
 }
 

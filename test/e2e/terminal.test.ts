@@ -7,11 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, ferryEnv, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const run = promisify(execFile);
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -35,10 +34,7 @@ beforeAll(async () => {
     `tty-${suffix}`,
   ]);
   endpoint = await runFerryJson<EndpointRecord>(["endpoint", "register", `tty-${suffix}`]);
-  const config = join(dir, "site.json");
-  await writeFile(config, JSON.stringify({ workers: 2, heartbeatIntervalSeconds: 1 }));
-  agent = spawnAgent({ endpointId: endpoint.endpointId, env: ferryEnv(), configPath: config });
-  await waitForEndpointsOnline(conn.control, [endpoint.endpointId], 60_000);
+  agent = await startTestAgent(endpoint.endpointId, { workers: 2, heartbeatIntervalSeconds: 1 });
 }, 120_000);
 
 afterAll(async () => {

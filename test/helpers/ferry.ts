@@ -1,10 +1,14 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
+import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
+import { type AgentProcess, spawnAgent } from "#local/index.ts";
 
 const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.js", import.meta.url));
 
@@ -73,4 +77,26 @@ export async function runFerryJson<T = unknown>(
   const r = await runFerry([...args, "--json"], env ? { env } : {});
   if (r.code !== 0) throw new Error(`ferry ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/**
+ * Start `ferry endpoint start <id>` as a child process with a site config written to a temp
+ * file, and wait until the endpoint reports online. The caller stops it (agent.stop()).
+ */
+export async function startTestAgent(
+  endpointId: string,
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = ferryEnv(),
+): Promise<AgentProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "ferry-agent-"));
+  const configPath = join(dir, "site.json");
+  await writeFile(configPath, JSON.stringify(config));
+  const agent = spawnAgent({ endpointId, env, configPath });
+  const conn = await connect(loadEnv(env));
+  try {
+    await waitForEndpointsOnline(conn.control, [endpointId], 60_000);
+  } finally {
+    conn.close();
+  }
+  return agent;
 }
