@@ -1,77 +1,32 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { ControlClient } from "#core/control/index.ts";
-import { ConfigError, FerryError } from "#core/errors.ts";
-import { newTaskId } from "#core/ids.ts";
-import type { Logger } from "#core/logger.ts";
+import { FerryError } from "#core/errors.ts";
 import {
   type FunctionRef,
-  MAX_WALLTIME_SECONDS,
-  PROTOCOL_VERSION,
   parseJsonWith,
   ResultMessage,
   type SessionRecord,
-  TaskMessage,
 } from "#core/protocol/index.ts";
-import {
-  assertMessageFits,
-  decodePayload,
-  deletePayload,
-  encodePayload,
-  isTemporaryPayload,
-  type StorePolicies,
-  type Stores,
-} from "#core/store/index.ts";
-import { AsyncQueue } from "./async-queue.ts";
+import { decodePayload, deletePayload, isTemporaryPayload } from "#core/store/index.ts";
 import { sendInBatches } from "./batch-sender.ts";
+import type { ExecutorDeps, ExecutorOptions, SubmitOptions, TaskFuture } from "./executor-types.ts";
 import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
+import { memoized } from "./memo.ts";
+import { ResultBook } from "./result-book.ts";
 import { ResultListener } from "./result-listener.ts";
+import { buildTask, type TaskSpec } from "./task-builder.ts";
 
-export interface ExecutorDeps {
-  sqs: SQSClient;
-  control: Pick<ControlClient, "call">;
-  /** Backends for arguments and results sent by reference; unset: everything inline. */
-  stores?: Stores;
-  logger?: Logger;
-}
+export type {
+  ExecutorDeps,
+  ExecutorOptions,
+  SubmitOptions,
+  TaskFuture,
+} from "./executor-types.ts";
+export type { TaskSpec } from "./task-builder.ts";
 
-export interface ExecutorOptions {
-  /** Per-topic store policies (backend and byte threshold), from resolveStorePolicy. @default {} (s3 past 10 kB when a store exists) */
-  storePolicies?: StorePolicies;
-  /** Where session journals go, so a restarted client can reattach; unset: no journal. */
-  journalDir?: string;
-  /** Defaults for every task. */
-  walltimeSeconds?: number;
-  maxAttempts?: number;
-  /**
-   * With tasks pending and no result for this long, ask the control plane for results agents
-   * parked because the session's queue refused them.
-   * @default 30_000
-   */
-  parkedCheckIntervalMs?: number;
-}
-
-export interface TaskSpec {
-  function: string;
-  args: unknown;
-  endpointId: string;
-  /** @default "default" */
-  topic?: string;
-  /** @default 3_600 */
-  walltimeSeconds?: number;
-  /** @default 3 */
-  maxAttempts?: number;
-}
-export type SubmitOptions = Omit<TaskSpec, "function" | "args">;
-
-export interface TaskFuture {
-  taskId: string;
-  result: Promise<ResultMessage>;
-}
-
-interface Waiter {
-  resolve: (r: ResultMessage) => void;
-  reject: (e: Error) => void;
-  promise: Promise<ResultMessage>;
+/** A task message on its way to its endpoint's queue. */
+interface Outgoing {
+  queueUrl: string;
+  id: string;
+  body: string;
 }
 
 /**
@@ -83,11 +38,16 @@ export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #options: ExecutorOptions;
   readonly #abort = new AbortController();
-  readonly #waiters = new Map<string, Waiter>();
-  readonly #done = new Map<string, ResultMessage>();
-  readonly #functions = new Map<string, Promise<FunctionRef>>();
-  readonly #queueUrls = new Map<string, Promise<string>>();
-  readonly #stream = new AsyncQueue<ResultMessage>();
+  readonly #book = new ResultBook();
+  /** The function's current version (name and content hash), as the agent will check them. */
+  readonly resolveFunction = memoized((name) =>
+    this.#deps.control
+      .call("getFunction", { name })
+      .then(({ function: fn }): FunctionRef => ({ name: fn.name, sha256: fn.sha256 })),
+  );
+  readonly #taskQueueUrl = memoized((endpointId) =>
+    this.#deps.control.call("describeEndpoint", { endpointId }).then((v) => v.endpoint.queueUrl),
+  );
   #session: SessionRecord | undefined;
   #journal: SessionJournal | undefined;
   #listener: Promise<void> | undefined;
@@ -120,8 +80,8 @@ export class Executor {
         : undefined;
       if (previous) {
         for (const task of previous.tasks.values()) {
-          if (task.result) this.#done.set(task.taskId, task.result);
-          else this.#waiter(task.taskId);
+          if (task.result) this.#book.known(task.result);
+          else void this.#book.future(task.taskId);
         }
         await this.#resendUnsent(previous.tasks.values());
       } else {
@@ -137,19 +97,6 @@ export class Executor {
     }
     this.#listener = this.#listen(session.resultQueueUrl, sessionId !== undefined);
     return session;
-  }
-
-  /** The function's current version (name and content hash), as the agent will check them. */
-  resolveFunction(name: string): Promise<FunctionRef> {
-    let ref = this.#functions.get(name);
-    if (!ref) {
-      ref = this.#deps.control
-        .call("getFunction", { name })
-        .then(({ function: fn }) => ({ name: fn.name, sha256: fn.sha256 }));
-      ref.catch(() => this.#functions.delete(name));
-      this.#functions.set(name, ref);
-    }
-    return ref;
   }
 
   /** Send one task; its future settles with the result message. */
@@ -174,23 +121,27 @@ export class Executor {
     }));
     // Journal first: a crash after sending must still know the task exists.
     await this.#journal?.append(journal);
-    const byQueue = new Map<string, { id: string; body: string }[]>();
-    for (const { task, queueUrl, body } of built) {
-      this.#waiter(task.taskId);
-      const list = byQueue.get(queueUrl) ?? [];
-      list.push({ id: task.taskId, body });
-      byQueue.set(queueUrl, list);
-    }
-    await Promise.all([...byQueue].map(([queueUrl, messages]) => this.#send(queueUrl, messages)));
+    for (const { task } of built) void this.#book.future(task.taskId);
+    await this.#sendAll(
+      built.map(({ task, queueUrl, body }) => ({ queueUrl, id: task.taskId, body })),
+    );
     return built.map(({ task }) => ({ taskId: task.taskId, result: this.result(task.taskId) }));
   }
 
-  /** Send, then journal that the messages are out (so a reattach need not send them again). */
-  async #send(queueUrl: string, messages: { id: string; body: string }[]): Promise<void> {
-    await sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal });
-    await this.#journal?.append([
-      { kind: "sent", taskIds: messages.map((m) => m.id), at: Date.now() },
-    ]);
+  /**
+   * Send, by queue, then journal that the messages are out (so a reattach need not send them
+   * again).
+   */
+  async #sendAll(outgoing: readonly Outgoing[]): Promise<void> {
+    const byQueue = Map.groupBy(outgoing, (o) => o.queueUrl);
+    await Promise.all(
+      [...byQueue].map(async ([queueUrl, messages]) => {
+        await sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal });
+        await this.#journal?.append([
+          { kind: "sent", taskIds: messages.map((m) => m.id), at: Date.now() },
+        ]);
+      }),
+    );
   }
 
   /**
@@ -198,15 +149,13 @@ export class Executor {
    * after all: agents run them twice at worst, and their second result is dropped by task id.
    */
   async #resendUnsent(tasks: Iterable<JournalTask>): Promise<void> {
-    const byQueue = new Map<string, { id: string; body: string }[]>();
+    const outgoing: Outgoing[] = [];
     for (const task of tasks) {
       if (task.result || task.unsentMessage === undefined) continue;
       const queueUrl = await this.#taskQueueUrl(task.endpointId);
-      const list = byQueue.get(queueUrl) ?? [];
-      list.push({ id: task.taskId, body: task.unsentMessage });
-      byQueue.set(queueUrl, list);
+      outgoing.push({ queueUrl, id: task.taskId, body: task.unsentMessage });
     }
-    await Promise.all([...byQueue].map(([queueUrl, messages]) => this.#send(queueUrl, messages)));
+    await this.#sendAll(outgoing);
   }
 
   async #build(session: SessionRecord, spec: TaskSpec) {
@@ -214,83 +163,28 @@ export class Executor {
       this.resolveFunction(spec.function),
       this.#taskQueueUrl(spec.endpointId),
     ]);
-    const topic = spec.topic ?? "default";
-    const walltimeSeconds = spec.walltimeSeconds ?? this.#options.walltimeSeconds ?? 3_600;
-    checkWalltime(walltimeSeconds);
-    const encoded = await encodePayload(spec.args, {
-      topic,
-      policies: this.#options.storePolicies ?? {},
-      stores: this.#deps.stores ?? {},
-      temporary: true,
-      // The session's owner's part of the store: the only one IAM lets this client reach.
-      owner: session.ownerId,
+    const { task, body } = await buildTask(session, spec, ref, {
+      storePolicies: this.#options.storePolicies,
+      stores: this.#deps.stores,
+      walltimeSeconds: this.#options.walltimeSeconds,
+      maxAttempts: this.#options.maxAttempts,
     });
-    const now = Date.now();
-    const task = TaskMessage.parse({
-      v: PROTOCOL_VERSION,
-      taskId: newTaskId(),
-      sessionId: session.sessionId,
-      endpointId: spec.endpointId,
-      function: ref,
-      topic,
-      args: encoded.payload,
-      ...resultStoreOf(this.#options.storePolicies, topic),
-      replyTo: session.resultQueueUrl,
-      ...(session.ownerId === undefined ? {} : { objectOwner: session.ownerId }),
-      walltimeSeconds,
-      maxAttempts: spec.maxAttempts ?? this.#options.maxAttempts ?? 3,
-      created: now,
-      sent: now,
-    });
-    const body = JSON.stringify(task);
-    assertMessageFits(body, { topic, what: "task message" });
     return { task, queueUrl, body };
-  }
-
-  #taskQueueUrl(endpointId: string): Promise<string> {
-    let url = this.#queueUrls.get(endpointId);
-    if (!url) {
-      url = this.#deps.control
-        .call("describeEndpoint", { endpointId })
-        .then((v) => v.endpoint.queueUrl);
-      url.catch(() => this.#queueUrls.delete(endpointId));
-      this.#queueUrls.set(endpointId, url);
-    }
-    return url;
-  }
-
-  #waiter(taskId: string): Waiter {
-    let waiter = this.#waiters.get(taskId);
-    if (!waiter) {
-      let resolve!: (r: ResultMessage) => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<ResultMessage>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // A future nobody awaits must not crash the process when the executor closes.
-      promise.catch(() => undefined);
-      waiter = { resolve, reject, promise };
-      this.#waiters.set(taskId, waiter);
-    }
-    return waiter;
   }
 
   /** The result of a task submitted in this session (or found in its journal). */
   result(taskId: string): Promise<ResultMessage> {
-    const done = this.#done.get(taskId);
-    if (done) return Promise.resolve(done);
-    return this.#waiter(taskId).promise;
+    return this.#book.future(taskId);
   }
 
   /** Tasks still waiting for a result. */
   pendingTaskIds(): string[] {
-    return [...this.#waiters.keys()];
+    return this.#book.pending();
   }
 
   /** Every result as it arrives, each task once, until close(). */
   results(): AsyncIterable<ResultMessage> {
-    return this.#stream;
+    return this.#book.stream();
   }
 
   /** A result's value, fetched from the store when it came by reference (then evicted if temporary). */
@@ -328,14 +222,13 @@ export class Executor {
       signal: this.#abort.signal,
       logger: this.#deps.logger,
       reattached,
-      pending: () => this.#waiters.size,
+      pending: () => this.#book.size,
       ...(this.#options.parkedCheckIntervalMs === undefined
         ? {}
         : { parkedCheckIntervalMs: this.#options.parkedCheckIntervalMs }),
       onMessages: (bodies) =>
         this.#accept(bodies.map((b) => this.#parse(b)).filter((r) => r !== undefined)),
-      onParked: (results) =>
-        this.#accept(results.filter((r) => this.#isNew(r)).map((r) => this.#received(r))),
+      onParked: (results) => this.#accept(results),
     });
     return listener.run();
   }
@@ -344,15 +237,15 @@ export class Executor {
    * Callers hear first (a disk write is most of the client's share of a short task's round
    * trip); the journal still comes before the delete: a crash in between re-delivers.
    */
-  async #accept(fresh: ResultMessage[]): Promise<void> {
-    for (const r of fresh) this.#settle(r);
+  async #accept(results: ResultMessage[]): Promise<void> {
+    const fresh = this.#book.fresh(results);
+    for (const r of fresh) this.#book.settle(r);
     await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
   }
 
   #parse(body: string): ResultMessage | undefined {
-    let result: ResultMessage;
     try {
-      result = parseJsonWith(ResultMessage, body, "result message");
+      return parseJsonWith(ResultMessage, body, "result message");
     } catch (error) {
       this.#deps.logger?.error(
         { err: error, sessionId: this.sessionId },
@@ -360,25 +253,6 @@ export class Executor {
       );
       return undefined;
     }
-    return this.#isNew(result) ? this.#received(result) : undefined;
-  }
-
-  /** Delivery is at least once: a task's second result is dropped here. */
-  #isNew(result: ResultMessage): boolean {
-    return !this.#done.has(result.taskId);
-  }
-
-  #received(result: ResultMessage): ResultMessage {
-    result.timings.resultReceived = Date.now();
-    this.#done.set(result.taskId, result);
-    return result;
-  }
-
-  #settle(result: ResultMessage): void {
-    const waiter = this.#waiters.get(result.taskId);
-    this.#waiters.delete(result.taskId);
-    waiter?.resolve(result);
-    this.#stream.push(result);
   }
 
   /**
@@ -396,10 +270,7 @@ export class Executor {
     this.#closed = true;
     this.#abort.abort();
     await this.#listener?.catch(() => undefined);
-    this.#stream.end();
-    for (const waiter of this.#waiters.values())
-      waiter.reject(new FerryError("executor closed before the result arrived"));
-    this.#waiters.clear();
+    this.#book.close();
     const session = this.#session;
     const closing =
       session !== undefined &&
@@ -421,28 +292,4 @@ export class Executor {
     }
     return { sessionClosed: closing, pendingTaskIds };
   }
-}
-
-/** The topic's policy as the task's resultStore, when the client chose one for it. */
-function resultStoreOf(policies: StorePolicies | undefined, topic: string) {
-  const policy = policies && Object.hasOwn(policies, topic) ? policies[topic] : undefined;
-  return policy
-    ? { resultStore: { backend: policy.backend, thresholdBytes: policy.thresholdBytes } }
-    : {};
-}
-
-/** A walltime SQS can hold a task for, refused with the reason otherwise (before anything is sent). */
-function checkWalltime(walltimeSeconds: number): void {
-  if (
-    Number.isInteger(walltimeSeconds) &&
-    walltimeSeconds > 0 &&
-    walltimeSeconds <= MAX_WALLTIME_SECONDS
-  )
-    return;
-  throw new ConfigError(
-    `walltime ${walltimeSeconds} s: a task runs for 1 to ${MAX_WALLTIME_SECONDS} s (11 h)`,
-    {
-      hint: "SQS keeps a running task's message for at most 12 h, and Ferry keeps an hour of that for staging and delivery: split longer work into tasks that checkpoint",
-    },
-  );
 }
