@@ -14,6 +14,12 @@ export interface BackendOptions {
   s3Port?: number;
 }
 
+/** One emulator process of a backend that runs SQS and S3 as separate servers. */
+export interface EmulatorServer {
+  url: string;
+  close(): Promise<void>;
+}
+
 /**
  * A running local emulator: SQS and S3 endpoints, provisioned by the caller from the plan of
  * the synthesized stack. Product code never sees which backend it is talking to.

@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import S3rver, { type S3rverContext, type S3rverMiddleware } from "s3rver";
 import AWSAccount from "s3rver/lib/models/account.js";
 import { ConfigError } from "#core/errors.ts";
+import type { EmulatorServer } from "./backend.ts";
 
 /**
  * s3rver behind two workarounds for its own bugs, each a Koa middleware placed just before its
@@ -24,12 +25,7 @@ export interface CompatS3Options {
   workarounds?: Partial<S3Workarounds>;
 }
 
-export interface CompatS3 {
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startCompatS3(options: CompatS3Options): Promise<CompatS3> {
+export async function startCompatS3(options: CompatS3Options): Promise<EmulatorServer> {
   const fixes: S3Workarounds = {
     anyAccessKey: true,
     listObjectsV2Paging: true,

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { createRequestHandler } from "local-aws-sqs";
 import { z } from "zod";
+import type { EmulatorServer } from "./backend.ts";
 import { fixQueueModel } from "./compat-sqs-queues.ts";
 
 /**
@@ -32,12 +33,7 @@ export interface CompatSqsOptions {
   workarounds?: Partial<SqsWorkarounds>;
 }
 
-export interface CompatSqs {
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startCompatSqs(options: CompatSqsOptions): Promise<CompatSqs> {
+export async function startCompatSqs(options: CompatSqsOptions): Promise<EmulatorServer> {
   const fixes: SqsWorkarounds = {
     messageSystemAttributeNames: true,
     visibilityKeepsReceiveCount: true,

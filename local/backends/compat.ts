@@ -4,8 +4,8 @@ import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
 import { untilQueueAnswers } from "#core/aws/queue-ready.ts";
 import { ConfigError } from "#core/errors.ts";
-import type { BackendOptions, LocalBackend } from "./backend.ts";
-import { type CompatS3, startCompatS3 } from "./compat-s3.ts";
+import type { BackendOptions, EmulatorServer, LocalBackend } from "./backend.ts";
+import { startCompatS3 } from "./compat-s3.ts";
 import { startCompatSqs } from "./compat-sqs.ts";
 
 /** How long a new queue may stay unusable before provisioning gives up. */
@@ -22,7 +22,7 @@ export async function startCompatBackend(options: BackendOptions): Promise<Local
     region: options.region,
     accountId: options.accountId,
   });
-  let s3: CompatS3;
+  let s3: EmulatorServer;
   try {
     s3 = await startCompatS3({
       port: options.s3Port ?? 0,
