@@ -4,11 +4,11 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executorFor, waitForEndpointsOnline } from "#cli/sdk/index.ts";
+import { executorFor } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord, EndpointView, FunctionRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, runFerry, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 let conn: Connection;
@@ -16,11 +16,8 @@ let dir: string;
 let endpoint: EndpointRecord;
 const agents: AgentProcess[] = [];
 
-async function startAgent(endpointId: string, config: object): Promise<void> {
-  const path = join(dir, `site-${endpointId}.json`);
-  await writeFile(path, JSON.stringify(config));
-  agents.push(spawnAgent({ endpointId, env: ferryEnv(), configPath: path }));
-  await waitForEndpointsOnline(conn.control, [endpointId], 60_000);
+async function startAgent(endpointId: string, config: Record<string, unknown>): Promise<void> {
+  agents.push(await startTestAgent(endpointId, config));
 }
 
 beforeAll(async () => {
@@ -182,17 +179,31 @@ describe("cancel", () => {
     });
     const executor = executorFor(conn);
     try {
-      const [running, queued] = await executor.submitMany([
-        { function: `sleep-${suffix}`, args: { ms: 60_000 }, endpointId: slow.endpointId },
-        { function: `echo-${suffix}`, args: { never: true }, endpointId: slow.endpointId },
-      ]);
-      if (!running || !queued) throw new Error("submit failed");
+      // Submitted one after the other: a standard queue keeps no order, so a batch of both
+      // could reach the single slot echo first.
+      const running = await executor.submit(
+        `sleep-${suffix}`,
+        { ms: 60_000 },
+        {
+          endpointId: slow.endpointId,
+        },
+      );
       // Wait until the first task is running (the agent's heartbeat lists it).
-      for (let i = 0; i < 100; i++) {
+      let seenRunning = false;
+      for (let i = 0; i < 300 && !seenRunning; i++) {
         const view = await conn.control.call("describeEndpoint", { endpointId: slow.endpointId });
-        if (view.agents.some((a) => a.runningTaskIds.includes(running.taskId))) break;
-        await new Promise((r) => setTimeout(r, 200));
+        seenRunning = view.agents.some((a) => a.runningTaskIds.includes(running.taskId));
+        if (!seenRunning) await new Promise((r) => setTimeout(r, 200));
       }
+      expect(seenRunning).toBe(true);
+      // The one slot is busy: this task waits behind the sleep.
+      const queued = await executor.submit(
+        `echo-${suffix}`,
+        { never: true },
+        {
+          endpointId: slow.endpointId,
+        },
+      );
       const c1 = await runFerry(["cancel", queued.taskId]);
       expect(c1.code).toBe(0);
       const c2 = await runFerry(["cancel", running.taskId]);

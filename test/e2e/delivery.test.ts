@@ -6,11 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { executorFor, waitForEndpointsOnline } from "#cli/sdk/index.ts";
+import { executorFor } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import {
+  connectForTest,
+  ferryEnv,
+  runFerry,
+  runFerryJson,
+  startTestAgent,
+} from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 let conn: Connection;
@@ -19,14 +25,12 @@ let endpoint: EndpointRecord;
 const agents: AgentProcess[] = [];
 
 async function startAgent(endpointId: string): Promise<AgentProcess> {
-  const path = join(dir, `site-${endpointId}.json`);
-  await writeFile(
-    path,
-    JSON.stringify({ workers: 2, heartbeatIntervalSeconds: 1, replyRefusalWindowSeconds: 2 }),
-  );
-  const agent = spawnAgent({ endpointId, env: ferryEnv(), configPath: path });
+  const agent = await startTestAgent(endpointId, {
+    workers: 2,
+    heartbeatIntervalSeconds: 1,
+    replyRefusalWindowSeconds: 2,
+  });
   agents.push(agent);
-  await waitForEndpointsOnline(conn.control, [endpointId], 60_000);
   return agent;
 }
 

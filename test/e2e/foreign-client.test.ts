@@ -7,12 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import { ConflictError } from "#core/errors.ts";
 import type { EndpointRecord, FunctionRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, ferryEnv, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const DOC = fileURLToPath(new URL("../../docs/protocol.md", import.meta.url));
 /**
@@ -92,10 +91,7 @@ beforeAll(async () => {
     "--name",
     `foreign-echo-${suffix}`,
   ]);
-  const config = join(siteDir, "site.json");
-  await writeFile(config, JSON.stringify({ workers: 2, heartbeatIntervalSeconds: 1 }));
-  agent = spawnAgent({ endpointId: endpoint.endpointId, env: ferryEnv(), configPath: config });
-  await waitForEndpointsOnline(conn.control, [endpoint.endpointId], 60_000);
+  agent = await startTestAgent(endpoint.endpointId, { workers: 2, heartbeatIntervalSeconds: 1 });
 }, 120_000);
 
 afterAll(async () => {

@@ -4,11 +4,16 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import {
+  connectForTest,
+  ferryEnv,
+  runFerry,
+  runFerryJson,
+  startTestAgent,
+} from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const SECRETS = {
@@ -48,15 +53,13 @@ beforeAll(async () => {
     process.execPath,
     script,
   ]);
-  const config = join(dir, "site.json");
-  await writeFile(
-    config,
-    JSON.stringify({ workers: 2, heartbeatIntervalSeconds: 1, passEnv: ["FERRY_TEST_PASSED"] }),
-  );
   // The agent's own environment holds credentials (the emulator accepts any) and more.
   agentEnv = ferryEnv({ ...SECRETS, FERRY_TEST_PASSED: "yes", FERRY_TEST_HIDDEN: "no" });
-  agent = spawnAgent({ endpointId: endpoint.endpointId, env: agentEnv, configPath: config });
-  await waitForEndpointsOnline(conn.control, [endpoint.endpointId], 60_000);
+  agent = await startTestAgent(
+    endpoint.endpointId,
+    { workers: 2, heartbeatIntervalSeconds: 1, passEnv: ["FERRY_TEST_PASSED"] },
+    agentEnv,
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -1,17 +1,11 @@
-// The control plane knows who is asking (the function URL's AWS_IAM auth; locally, each access
-// key is a principal): what one principal registered or opened, another cannot replace,
-// deregister, close, cancel or read.
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executorFor, waitForEndpointsOnline } from "#cli/sdk/index.ts";
+import { executorFor } from "#cli/sdk/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import { RefusedError } from "#core/errors.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { ferryEnv, runFerry } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { ferryEnv, runFerry, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const principal = (name: string) => `arn:aws:iam::000000000000:user/${name}`;
@@ -120,11 +114,11 @@ describe("a second principal", () => {
         sessionId: his.sessionId,
         taskIds: [future.taskId],
       });
-      const dir = await mkdtemp(join(tmpdir(), "ferry-id-"));
-      const config = join(dir, "site.json");
-      await writeFile(config, JSON.stringify({ workers: 1, heartbeatIntervalSeconds: 1 }));
-      agent = spawnAgent({ endpointId: endpoint.endpointId, env: alice.env, configPath: config });
-      await waitForEndpointsOnline(asAlice.control, [endpoint.endpointId], 60_000);
+      agent = await startTestAgent(
+        endpoint.endpointId,
+        { workers: 1, heartbeatIntervalSeconds: 1 },
+        alice.env,
+      );
       const result = await future.result;
       expect(result.ok, JSON.stringify(result)).toBe(true);
       await asBob.control.call("closeSession", { sessionId: his.sessionId });

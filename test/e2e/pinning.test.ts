@@ -6,12 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import { registryKeys } from "#core/names.ts";
 import type { EndpointRecord, FunctionRecord } from "#core/protocol/index.ts";
-import { type AgentProcess, spawnAgent } from "#local/index.ts";
-import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
+import type { AgentProcess } from "#local/index.ts";
+import { connectForTest, runFerry, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 let conn: Connection;
@@ -21,13 +20,11 @@ let agent: AgentProcess | undefined;
 
 async function startAgent(allowedFunctions: string[]): Promise<void> {
   await agent?.stop(10_000);
-  const path = join(dir, `site-${Date.now()}.json`);
-  await writeFile(
-    path,
-    JSON.stringify({ workers: 1, heartbeatIntervalSeconds: 1, allowedFunctions }),
-  );
-  agent = spawnAgent({ endpointId: endpoint.endpointId, env: ferryEnv(), configPath: path });
-  await waitForEndpointsOnline(conn.control, [endpoint.endpointId], 60_000);
+  agent = await startTestAgent(endpoint.endpointId, {
+    workers: 1,
+    heartbeatIntervalSeconds: 1,
+    allowedFunctions,
+  });
 }
 
 const register = (file: string, name: string) =>

@@ -95,6 +95,9 @@ export async function startTestAgent(
   const conn = await connect(loadEnv(env));
   try {
     await waitForEndpointsOnline(conn.control, [endpointId], 60_000);
+  } catch (error) {
+    await agent.stop(10_000);
+    throw error;
   } finally {
     conn.close();
   }
