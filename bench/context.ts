@@ -1,5 +1,5 @@
-import type { Executor } from "#cli/sdk/index.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
+import type { Executor } from "#sdk/index.ts";
 import type { BenchDeployment } from "./deployment.ts";
 import type { Row } from "./report.ts";
 

@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { SiteConfigInput } from "#agent/index.ts";
-import { registerNodeFunction } from "#cli/functions/register.ts";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import { type AgentProcess, localDown, localUp, spawnAgent } from "#local/index.ts";
+import { registerNodeFunction, waitForEndpointsOnline } from "#sdk/index.ts";
 
 const functionFile = (name: string) =>
   fileURLToPath(new URL(`./functions/${name}.ts`, import.meta.url));

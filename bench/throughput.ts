@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { sendInBatches } from "#cli/sdk/batch-sender.ts";
+import { sendInBatches } from "#sdk/batch-sender.ts";
 import type { BenchContext, BenchOutput } from "./context.ts";
 import { FUNCTIONS } from "./deployment.ts";
 import { createRawQueue, deleteRawQueue } from "./raw-queues.ts";

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import type { TaskSpec } from "#cli/sdk/index.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
+import type { TaskSpec } from "#sdk/index.ts";
 import type { BenchContext } from "./context.ts";
 import { stagesOf } from "./stages.ts";
 

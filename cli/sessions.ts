@@ -7,7 +7,7 @@ import {
   SessionJournal,
   type SessionSummary,
   stateOf,
-} from "./sdk/index.ts";
+} from "#sdk/index.ts";
 
 /** How many recent sessions to search when a task id is given without its session. */
 const SEARCH_SESSIONS = 200;

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ControlClient } from "#core/control/index.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
-import type { SessionSummary, TaskState } from "./sdk/index.ts";
+import type { SessionSummary, TaskState } from "#sdk/index.ts";
 
 export interface EndpointStatusRow {
   name: string;

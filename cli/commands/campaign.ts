@@ -1,18 +1,19 @@
 import type { Command } from "commander";
-import type { Connection } from "#core/connect.ts";
-import { ConfigError } from "#core/errors.ts";
-import { writeReport } from "../../campaigns/ipopt/report/index.ts";
-import { type CampaignSummary, runIpCampaign } from "../../campaigns/ipopt/run/campaign.ts";
 import {
   type CampaignOptionsInput,
+  type CampaignSummary,
+  registerCampaignFunctions,
   resolveCampaignOptions,
-} from "../../campaigns/ipopt/run/options.ts";
-import { registerCampaignFunctions } from "../../campaigns/ipopt/run/register.ts";
+  runIpCampaign,
+  writeReport,
+} from "#campaigns/ipopt/index.ts";
+import type { Connection } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
+import { executorFor } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
 import { table } from "../output.ts";
 import { progressBar } from "../progress.ts";
 import { resolveEndpointId } from "../resolve.ts";
-import { executorFor } from "../sdk/index.ts";
 
 /**
  * Run the IP campaign on a deployment: register its functions if needed, steer until

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { writeReport } from "#campaigns/ipopt/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
 import { type AgentProcess, spawnAgent } from "#local/agent-process.ts";
-import { writeReport } from "../../campaigns/ipopt/report/index.ts";
-import { waitForEndpointsOnline } from "../sdk/index.ts";
+import { waitForEndpointsOnline } from "#sdk/index.ts";
 import { runCampaign } from "./campaign.ts";
 
 /**

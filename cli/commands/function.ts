@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { ConfigError } from "#core/errors.ts";
+import { registerNodeFunction, registerShellFunction } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
-import { registerNodeFunction, registerShellFunction } from "../functions/register.ts";
 import { emit, table } from "../output.ts";
 
 export function registerFunctionCommands(program: Command): void {

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { Connection } from "#core/connect.ts";
 import { ConflictError } from "#core/errors.ts";
+import { executorFor, journalDirOf, readJournal, type SessionSummary } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
 import { ExitCode } from "../output.ts";
 import { printable } from "../result-output.ts";
-import { executorFor, journalDirOf, readJournal, type SessionSummary } from "../sdk/index.ts";
 import { collectParked, sessionOrLatest } from "../sessions.ts";
 
 /** Without --wait: stop listening once the queue has been quiet this long. */

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { connect } from "#core/connect.ts";
 import { ConfigError, NotFoundError } from "#core/errors.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
+import { executorFor } from "#sdk/index.ts";
 import { ExitCode, emit } from "../output.ts";
 import {
   checkFunctionName,
@@ -12,7 +13,6 @@ import {
   warnIfNoAgent,
 } from "../resolve.ts";
 import { printable } from "../result-output.ts";
-import { executorFor } from "../sdk/index.ts";
 
 export function registerRunCommand(program: Command): void {
   program

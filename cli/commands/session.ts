@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { ConfigError } from "#core/errors.ts";
+import { journalDirOf, listJournals, readJournal, SessionJournal } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
-import { journalDirOf, listJournals, readJournal, SessionJournal } from "../sdk/index.ts";
 
 export function registerSessionCommands(program: Command): void {
   const session = program.command("session").description("sessions: each has its own result queue");

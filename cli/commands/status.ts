@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { connect } from "#core/connect.ts";
+import { journalDirOf, listJournals, readJournal } from "#sdk/index.ts";
 import { emit, table } from "../output.ts";
-import { journalDirOf, listJournals, readJournal } from "../sdk/index.ts";
 import { type StatusSnapshot, takeStatus } from "../status-view.ts";
 
 const ago = (at: number | undefined, now: number) =>

@@ -4,11 +4,11 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { type Connection, connect } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
+import { executorFor, type TaskSpec } from "#sdk/index.ts";
 import { ExitCode } from "../output.ts";
 import { progressBar } from "../progress.ts";
 import { warnIfNoAgent } from "../resolve.ts";
 import { printable } from "../result-output.ts";
-import { executorFor, type TaskSpec } from "../sdk/index.ts";
 import { type BadLine, LINE_KEYS_HELP, linesText, parseSubmitLines } from "../submit-lines.ts";
 import { type ResolvedLine, resolveLines } from "../submit-resolve.ts";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { ConfigError } from "#core/errors.ts";
+import { type JournalTask, journalDirOf, SessionJournal } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
-import { type JournalTask, journalDirOf, SessionJournal } from "../sdk/index.ts";
 import { collectParked, sessionOfTask, sessionOrLatest } from "../sessions.ts";
 
 const age = (at: number) => `${Math.max(0, Math.round((Date.now() - at) / 1000))}s`;

@@ -4,10 +4,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executorFor } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord, EndpointView, FunctionRecord } from "#core/protocol/index.ts";
 import type { AgentProcess } from "#local/index.ts";
+import { executorFor } from "#sdk/index.ts";
 import { connectForTest, runFerry, runFerryJson, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { executorFor } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, spawnAgent } from "#local/index.ts";
+import { executorFor } from "#sdk/index.ts";
 import {
   connectForTest,
   ferryEnv,

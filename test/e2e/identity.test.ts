@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executorFor } from "#cli/sdk/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import { RefusedError } from "#core/errors.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
 import type { AgentProcess } from "#local/index.ts";
+import { executorFor } from "#sdk/index.ts";
 import { ferryEnv, runFerry, startTestAgent } from "../helpers/ferry.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);

@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { executorFor, waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
 import { registryKeys } from "#core/names.ts";
 import type { EndpointRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, spawnAgent } from "#local/index.ts";
+import { executorFor, waitForEndpointsOnline } from "#sdk/index.ts";
 import { connectForTest, ferryEnv, runFerry, runFerryJson } from "../helpers/ferry.ts";
 
 interface Snapshot {

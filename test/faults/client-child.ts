@@ -3,8 +3,9 @@
  * then submits tasks in batches while collecting results, until the parent kills it.
  * argv: <endpointId> <journalDir> <tasks>
  */
-import { Executor } from "#cli/sdk/index.ts";
+
 import { connect } from "#core/connect.ts";
+import { Executor } from "#sdk/index.ts";
 
 const [endpointId = "", journalDir = "", count = "100"] = process.argv.slice(2);
 const conn = await connect();

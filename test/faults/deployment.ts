@@ -1,11 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { registerNodeFunction, registerShellFunction } from "#cli/functions/register.ts";
 import { type LocalBackendName, loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import type { FunctionRecord } from "#core/protocol/index.ts";
 import { type AgentProcess, type LocalDeployment, spawnAgent, startLocal } from "#local/index.ts";
+import { registerNodeFunction, registerShellFunction } from "#sdk/index.ts";
 import { CuttableProxy } from "../integration/cuttable-proxy.ts";
 import type { RealismFaults } from "../realism/index.ts";
 import { type RealisticDeployment, rehost, startRealistic } from "./realistic.ts";

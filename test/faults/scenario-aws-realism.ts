@@ -1,5 +1,5 @@
-import { Executor } from "#cli/sdk/index.ts";
 import { createStores } from "#core/store/index.ts";
+import { Executor } from "#sdk/index.ts";
 import { realismPresets } from "../realism/index.ts";
 import { type Scenario, submitAll } from "./scenario.ts";
 import { Tally } from "./tally.ts";

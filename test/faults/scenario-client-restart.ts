@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readJournal } from "#cli/sdk/index.ts";
+import { readJournal } from "#sdk/index.ts";
 import { executorFor, journalDirOf, type Scenario, sleep } from "./scenario.ts";
 import { Tally } from "./tally.ts";
 

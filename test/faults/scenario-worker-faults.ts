@@ -1,4 +1,4 @@
-import type { TaskSpec } from "#cli/sdk/index.ts";
+import type { TaskSpec } from "#sdk/index.ts";
 import { executorFor, type Scenario, sleep, submitAll } from "./scenario.ts";
 import { Tally } from "./tally.ts";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { Executor, type TaskSpec } from "#cli/sdk/index.ts";
 import type { Connection } from "#core/connect.ts";
+import { Executor, type TaskSpec } from "#sdk/index.ts";
 import { mulberry32 } from "../realism/rng.ts";
 import type { FaultDeployment } from "./deployment.ts";
 import type { Figures, Tally } from "./tally.ts";

@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Executor } from "#cli/sdk/index.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
+import type { Executor } from "#sdk/index.ts";
 
 /** One scenario's figures, as the table prints them. */
 export interface Figures {

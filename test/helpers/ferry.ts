@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
-import { waitForEndpointsOnline } from "#cli/sdk/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import { type AgentProcess, spawnAgent } from "#local/index.ts";
+import { waitForEndpointsOnline } from "#sdk/index.ts";
 
 const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.js", import.meta.url));
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleFunction } from "#cli/functions/register.ts";
+import { bundleFunction } from "#sdk/index.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {

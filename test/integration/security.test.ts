@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EndpointAgent } from "#agent/index.ts";
-import { Executor } from "#cli/sdk/index.ts";
 import { RefusedError } from "#core/errors.ts";
+import { Executor } from "#sdk/index.ts";
 import { type Harness, queueBodies, startHarness, startInProcessAgent } from "./agent-harness.ts";
 
 let h: Harness;

@@ -439,8 +439,8 @@ describe("each managed policy grants what its side's code calls", () => {
     for (const action of needed) expect(granted, action).toContain(action);
   });
 
-  it("the client policy: every SQS and S3 command in cli/ and core/store/", async () => {
-    const needed = await actionsCalledIn(["cli", "core/store"]);
+  it("the client policy: every SQS and S3 command in cli/, sdk/ and core/store/", async () => {
+    const needed = await actionsCalledIn(["cli", "sdk", "core/store"]);
     expect(needed).toContain("sqs:SendMessage");
     const granted = statementsOf(templateOf({}), FERRY_LOGICAL_IDS.clientPolicy).flatMap(actionsOf);
     for (const action of needed) expect(granted, action).toContain(action);

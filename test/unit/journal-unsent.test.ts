@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readJournal, SessionJournal } from "#cli/sdk/index.ts";
 import { newTaskId } from "#core/ids.ts";
+import { readJournal, SessionJournal } from "#sdk/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ferry-journal-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
-import type { Executor } from "#cli/sdk/index.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
+import type { Executor } from "#sdk/index.ts";
 import { readOracle, readSmilesFile } from "../data/index.ts";
 import { createRandom, shuffled } from "../data/random.ts";
 import type { InferResult, SimulateResult } from "../functions/index.ts";

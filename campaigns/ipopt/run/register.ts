@@ -5,7 +5,7 @@ import {
   registerNodeFunction,
   registerShellFunction,
   shellFunctionSha256,
-} from "#cli/functions/register.ts";
+} from "#sdk/index.ts";
 import { type MlBackendName, MPNN_FUNCTION_NAMES, mpnnArgv } from "../mpnn/index.ts";
 import { FUNCTION_NAMES } from "./campaign.ts";
 

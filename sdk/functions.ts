@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { build } from "esbuild";
+import { build, type Message } from "esbuild";
 import type { ControlClient } from "#core/control/index.ts";
 import { ConfigError } from "#core/errors.ts";
 import { bundleKey } from "#core/names.ts";
@@ -37,14 +37,26 @@ export async function bundleFunction(entry: string): Promise<{ code: Uint8Array;
       js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
     },
   }).catch((cause: unknown) => {
-    throw new ConfigError(
-      `cannot bundle ${entry}: ${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)}`,
-      { cause },
-    );
+    throw new ConfigError(`cannot bundle ${entry}: ${firstBuildError(cause)}`, {
+      cause,
+      hint: "fix the function's source and register it again",
+    });
   });
   const code = out.outputFiles[0]?.contents;
   if (!code) throw new ConfigError(`bundling ${entry} produced no output`);
   return { code, sha256: createHash("sha256").update(code).digest("hex") };
+}
+
+/** esbuild's first error as `file:line:column: text`; its message alone says only "Build failed". */
+function firstBuildError(cause: unknown): string {
+  const errors = (cause as { errors?: Message[] } | null)?.errors;
+  const first = Array.isArray(errors) ? errors[0] : undefined;
+  if (!first) return cause instanceof Error ? cause.message : String(cause);
+  const where = first.location
+    ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: `
+    : "";
+  const more = errors && errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  return `${where}${first.text}${more}`;
 }
 
 /**

@@ -1,0 +1,49 @@
+/**
+ * Ferry's client SDK: the package's public entry point (`import { connect, executorFor } from
+ * "ferry"`). The CLI and the campaigns use only what is named here.
+ */
+
+export { type FerryEnv, loadEnv } from "#core/config/env.ts";
+export { type Connection, connect } from "#core/connect.ts";
+export {
+  ConfigError,
+  describeError,
+  FerryError,
+  NotFoundError,
+  RefusedError,
+  TaskFailedError,
+  TaskTimeoutError,
+  TransientError,
+} from "#core/errors.ts";
+export type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
+export {
+  Executor,
+  type ExecutorDeps,
+  type ExecutorOptions,
+  type SubmitOptions,
+  type TaskFuture,
+  type TaskSpec,
+} from "./executor.ts";
+export { executorFor, journalDirOf } from "./from-connection.ts";
+export {
+  bundleFunction,
+  type RegisterNodeFunctionDeps,
+  registerNodeFunction,
+  registerShellFunction,
+  shellFunctionSha256,
+} from "./functions.ts";
+export {
+  type JournalTask,
+  listJournals,
+  readJournal,
+  SessionJournal,
+  type SessionSummary,
+  stateOf,
+  type TaskState,
+} from "./journal.ts";
+export {
+  forEachParkedPage,
+  ResultListener,
+  type ResultListenerOptions,
+} from "./result-listener.ts";
+export { waitForEndpointsOnline } from "./wait.ts";
