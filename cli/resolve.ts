@@ -1,39 +1,8 @@
 import type { ControlClient } from "#core/control/index.ts";
-import { ConfigError, NotFoundError } from "#core/errors.ts";
-import { SafeName, Uuid } from "#core/protocol/index.ts";
-import { closestNames } from "./suggest.ts";
+import { ConfigError } from "#core/errors.ts";
 
-/** Accept an endpoint's UUID or its registered name (one control call for a name). */
-export async function resolveEndpointId(
-  control: Pick<ControlClient, "call">,
-  idOrName: string,
-): Promise<string> {
-  if (Uuid.safeParse(idOrName).success) return idOrName;
-  if (!SafeName.safeParse(idOrName).success) throw await unknownEndpoint(control, idOrName);
-  try {
-    const view = await control.call("findEndpoint", { name: idOrName });
-    return view.endpoint.endpointId;
-  } catch (error) {
-    if (error instanceof NotFoundError) throw await unknownEndpoint(control, idOrName);
-    throw error;
-  }
-}
-
-/** "no endpoint named X", with the closest registered names when there are some. */
-async function unknownEndpoint(
-  control: Pick<ControlClient, "call">,
-  name: string,
-): Promise<NotFoundError> {
-  const { endpoints } = await control.call("listEndpoints", {}).catch(() => ({ endpoints: [] }));
-  const close = closestNames(
-    name,
-    endpoints.map((e) => e.endpoint.name),
-  );
-  const hint = close.length
-    ? `did you mean ${close.join(" or ")}? (see \`ferry endpoint list\`)`
-    : "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`";
-  return new NotFoundError(`no endpoint named ${name}`, { hint });
-}
+// Name resolution with "did you mean" lives in the SDK; the commands import it from here too.
+export { checkFunctionName, closestNames, resolveEndpointId } from "#sdk/index.ts";
 
 /** Parse a JSON argument given on the command line, with an error that says which option. */
 export function parseJsonOption(text: string, option: string): unknown {
@@ -46,28 +15,6 @@ export function parseJsonOption(text: string, option: string): unknown {
         hint: `quote it for the shell, e.g. ${option} '{"x": 1}'`,
       },
     );
-  }
-}
-
-/** Check a function name is registered; if not, say which registered names are close. */
-export async function checkFunctionName(
-  control: Pick<ControlClient, "call">,
-  name: string,
-): Promise<void> {
-  try {
-    await control.call("getFunction", { name });
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    const { functions } = await control.call("listFunctions", {}).catch(() => ({ functions: [] }));
-    const close = closestNames(
-      name,
-      functions.map((f) => f.name),
-    );
-    throw new NotFoundError(`function ${name} is not registered`, {
-      hint: close.length
-        ? `did you mean ${close.join(" or ")}? Else register it with \`ferry function register <file.ts> --name ${name}\``
-        : `register it with \`ferry function register <file.ts> --name ${name}\``,
-    });
   }
 }
 

@@ -1,5 +1,5 @@
-import { createRequire } from "node:module";
+// An import, not a read at run time: the SDK's bundle (scripts/build-sdk.ts) inlines it.
+import pkg from "../package.json" with { type: "json" };
 
-const require = createRequire(import.meta.url);
 /** Ferry's version from package.json; heartbeats and results carry it. */
-export const FERRY_VERSION: string = (require("../package.json") as { version: string }).version;
+export const FERRY_VERSION: string = pkg.version;

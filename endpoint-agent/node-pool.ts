@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "#core/logger.ts";
 import type { TaskError } from "#core/protocol/index.ts";
+import { tsLoaderExecArgv } from "#core/ts-loader.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
 import { functionEnv } from "./function-env.ts";
 import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
@@ -211,7 +212,7 @@ export class NodeWorkerPool {
   async #spawn(key: string, gpu: string | undefined): Promise<WarmWorker> {
     const home = await mkdtemp(join(this.#options.scratchRoot, "worker-"));
     const child = fork(WORKER_SCRIPT, [], {
-      execArgv: ["--disable-warning=ExperimentalWarning"],
+      execArgv: ["--disable-warning=ExperimentalWarning", ...tsLoaderExecArgv()],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       // Built from nothing (function-env.ts): never the agent's credentials or deployment.
       env: functionEnv({

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { LOCAL_BACKENDS, type LocalBackendName } from "#core/config/env.ts";
 import { FerryError } from "#core/errors.ts";
+import { tsLoaderExecArgv } from "#core/ts-loader.ts";
 
 /** Starting and stopping the local deployment as a background process (`ferry local up|down`). */
 const LocalState = z.object({
@@ -66,6 +67,7 @@ export async function localUp(
   const child = spawn(
     process.execPath,
     [
+      ...tsLoaderExecArgv(),
       server,
       ...["--home", options.home, "--port", String(options.port ?? 0)],
       ...["--backend", options.backend ?? "fauxqs"],

@@ -41,9 +41,11 @@ export {
   stateOf,
   type TaskState,
 } from "./journal.ts";
+export { checkFunctionName, resolveEndpointId } from "./resolve.ts";
 export {
   forEachParkedPage,
   ResultListener,
   type ResultListenerOptions,
 } from "./result-listener.ts";
+export { closestNames } from "./suggest.ts";
 export { waitForEndpointsOnline } from "./wait.ts";
