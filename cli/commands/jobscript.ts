@@ -1,18 +1,23 @@
-import { chmod, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { constants } from "node:fs";
+import { access, chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { readDeployment } from "#core/config/deployment.ts";
 import { loadEnv } from "#core/config/env.ts";
-import { ConfigError } from "#core/errors.ts";
-import { generateJobscript, type JobscriptInput } from "../jobscript/index.ts";
-
-/** This install's entry point: compute nodes run the same one (on a shared filesystem). */
-const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.js", import.meta.url));
+import { connect } from "#core/connect.ts";
+import { ConfigError, NotFoundError } from "#core/errors.ts";
+import {
+  DEFAULT_LAUNCHER,
+  generateJobscript,
+  type JobscriptInput,
+  LAUNCHERS,
+  planJobscript,
+} from "../jobscript/index.ts";
+import { resolveEndpointId } from "../resolve.ts";
 
 interface JobscriptFlags {
   scheduler: string;
   nodes: string;
+  launcher?: string;
   endpoint?: string;
   config?: string;
   walltime?: string;
@@ -25,8 +30,12 @@ interface JobscriptFlags {
   drainSeconds?: string;
   ferryHome?: string;
   deployment?: string;
+  ferry?: string;
   output?: string;
 }
+
+const DEPLOYMENT_HINT =
+  "copy the `cdk deploy --outputs-file` JSON here (or set FERRY_DEPLOYMENT) to check the endpoint";
 
 /**
  * Add `ferry endpoint jobscript` under the `endpoint` command; call it after
@@ -40,6 +49,10 @@ export function registerJobscriptCommand(program: Command): void {
     .description("print a PBS or Slurm batch script that runs one agent per node of a job")
     .requiredOption("--scheduler <pbs|slurm>", "batch scheduler")
     .requiredOption("--nodes <n>", "nodes in the job; one agent runs on each")
+    .option(
+      "--launcher <name>",
+      `what starts the agents: ${LAUNCHERS.join(", ")} (default: ${DEFAULT_LAUNCHER.slurm} for slurm, ${DEFAULT_LAUNCHER.pbs} for pbs)`,
+    )
     .option("-e, --endpoint <endpoint>", "endpoint UUID or name (default: the config's endpointId)")
     .option("-c, --config <file>", "site config file (JSON or YAML) the agents read")
     .option("--walltime <HH:MM:SS>", "job walltime", "01:00:00")
@@ -53,57 +66,104 @@ export function registerJobscriptCommand(program: Command): void {
       "--drain-seconds <s>",
       "tell agents to drain this long before the walltime ends (default: from the config)",
     )
-    .option("--ferry-home <dir>", "shared Ferry home; each node uses <dir>/nodes/<host>")
+    .option(
+      "--ferry-home <dir>",
+      "shared Ferry home on the site; each node uses <dir>/nodes/<host> (default: the job's $FERRY_HOME, else ~/.ferry)",
+    )
     .option(
       "--deployment <file>",
-      "deployment file (default: $FERRY_DEPLOYMENT, else <ferry home>/deployment.json)",
+      "deployment file on the site (default: the job's $FERRY_DEPLOYMENT, else <ferry home>/deployment.json)",
+    )
+    .option(
+      "--ferry <path>",
+      "the ferry executable on the site (default: ferry, found on the job's PATH)",
     )
     .option("-o, --output <file>", "write the script to this file instead of stdout")
-    .action(async (flags: JobscriptFlags) => {
-      // --ferry-home acts as FERRY_HOME would, moving the default deployment file with it.
-      const env = loadEnv(
-        flags.ferryHome ? { ...process.env, FERRY_HOME: resolve(flags.ferryHome) } : process.env,
-      );
-      const ferryHome = env.home;
-      const deployment = resolve(flags.deployment ?? env.deploymentPath);
-      // Loaded here so other commands do not pay for the agent's config module at start-up.
-      const site = flags.config
-        ? await (await import("../jobscript/site.ts")).readSiteSummary(flags.config)
-        : undefined;
-      const { script, plan, submit } = generateJobscript(
-        {
-          // zod checks the value; the cast only satisfies the input type.
-          scheduler: flags.scheduler as JobscriptInput["scheduler"],
-          nodes: flags.nodes,
-          endpoint: flags.endpoint,
-          walltime: flags.walltime,
-          queue: flags.queue,
-          account: flags.account,
-          gpusPerNode: flags.gpusPerNode,
-          filesystems: flags.filesystems,
-          system: flags.system,
-          jobName: flags.jobName,
-          drainSeconds: flags.drainSeconds,
-          ferryHome,
-          deployment,
-          ferryCommand: [process.execPath, FERRY_BIN],
-        },
-        site,
-      );
-      // A wrong or missing deployment file is found now, not when the job starts.
-      await readDeployment(deployment).catch((cause: unknown) => {
-        throw new ConfigError((cause as Error).message, {
-          cause,
-          hint: "copy the `cdk deploy --outputs-file` JSON to the site and pass --deployment <file>",
-        });
+    .action(runJobscript);
+}
+
+async function runJobscript(flags: JobscriptFlags): Promise<void> {
+  // Loaded here so other commands do not pay for the agent's config module at start-up.
+  const site = flags.config
+    ? await (await import("../jobscript/site.ts")).readSiteSummary(flags.config)
+    : undefined;
+  const input: JobscriptInput = {
+    // zod checks the values; the casts only satisfy the input type.
+    scheduler: flags.scheduler as JobscriptInput["scheduler"],
+    launcher: flags.launcher as JobscriptInput["launcher"],
+    nodes: flags.nodes,
+    endpoint: flags.endpoint,
+    walltime: flags.walltime,
+    queue: flags.queue,
+    account: flags.account,
+    gpusPerNode: flags.gpusPerNode,
+    filesystems: flags.filesystems,
+    system: flags.system,
+    jobName: flags.jobName,
+    drainSeconds: flags.drainSeconds,
+    ferryHome: flags.ferryHome,
+    deployment: flags.deployment,
+    ferry: flags.ferry,
+  };
+  // Option mistakes first: they need no network.
+  const draft = planJobscript(input, site);
+  // An unknown endpoint gets no script: exit 3, with the closest names.
+  const resolved = await resolveEndpoint(flags, draft.endpoint);
+  const { script, plan, submit } = generateJobscript(
+    { ...input, endpoint: resolved.endpointId, endpointName: resolved.name },
+    site,
+  );
+  for (const warning of [...resolved.warnings, ...plan.warnings]) {
+    process.stderr.write(`ferry: warning: ${warning}\n`);
+  }
+  if (!flags.output) {
+    process.stdout.write(script);
+    return;
+  }
+  await writeFile(flags.output, script);
+  await chmod(flags.output, 0o755);
+  process.stdout.write(`wrote ${flags.output}; submit it with: ${submit} ${flags.output}\n`);
+}
+
+/**
+ * The endpoint's UUID and name, from the deployment: the job's own file when this machine has
+ * it (the script is written on the site), else this machine's, as every other command uses.
+ */
+async function resolveEndpoint(flags: JobscriptFlags, idOrName: string) {
+  const env = loadEnv();
+  const warnings: string[] = [];
+  const sitePath =
+    flags.deployment ?? (flags.ferryHome ? join(flags.ferryHome, "deployment.json") : undefined);
+  let deploymentPath = env.deploymentPath;
+  if (sitePath !== undefined && (await readable(sitePath))) deploymentPath = sitePath;
+  else if (flags.deployment !== undefined) {
+    warnings.push(
+      `--deployment ${flags.deployment} is not on this machine: the endpoint was checked against ${deploymentPath}; the job reads ${flags.deployment}`,
+    );
+  }
+  const conn = await connect({ ...env, deploymentPath }).catch((cause: unknown) => {
+    if (!(cause instanceof ConfigError)) throw cause;
+    throw new ConfigError(cause.message, { cause, hint: DEPLOYMENT_HINT });
+  });
+  try {
+    const endpointId = await resolveEndpointId(conn.control, idOrName);
+    // A UUID is not looked up by resolveEndpointId: ask whether it is registered.
+    const view = await conn.control.call("describeEndpoint", { endpointId }).catch((e) => {
+      if (!(e instanceof NotFoundError)) throw e;
+      throw new NotFoundError(`no endpoint with id ${endpointId}`, {
+        cause: e,
+        hint: "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`",
       });
-      for (const warning of plan.warnings) process.stderr.write(`ferry: warning: ${warning}\n`);
-      if (!flags.output) {
-        process.stdout.write(script);
-        return;
-      }
-      await writeFile(flags.output, script);
-      await chmod(flags.output, 0o755);
-      process.stdout.write(`wrote ${flags.output}; submit it with: ${submit} ${flags.output}\n`);
     });
+    return { endpointId, name: view.endpoint.name, warnings };
+  } finally {
+    conn.close();
+  }
+}
+
+async function readable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
 }

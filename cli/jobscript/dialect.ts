@@ -1,11 +1,12 @@
 import type { JobscriptPlan } from "./options.ts";
 
-/** What differs between batch schedulers; the rest of the script is shared. */
+/**
+ * What differs between batch schedulers; the rest of the script is shared, and what starts the
+ * agents on the nodes is the launcher's (launchers.ts).
+ */
 export interface SchedulerDialect {
   /** `#PBS` / `#SBATCH` lines. */
   directives(plan: JobscriptPlan): string[];
-  /** The command that starts `rankCommand` once per node. */
-  launch(plan: JobscriptPlan, rankCommand: string): string;
   /** The scheduler's job id variable, used to name per-job log files. */
   jobIdVar: string;
   /** How the user submits the script. */

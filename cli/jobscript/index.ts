@@ -3,6 +3,15 @@ import { type JobscriptInput, type JobscriptPlan, planJobscript } from "./option
 import { dialectOf, renderJobscript } from "./render.ts";
 import type { SiteSummary } from "./site.ts";
 
+export {
+  DEFAULT_LAUNCHER,
+  DRAIN_POLL_SECONDS,
+  LAUNCHER,
+  LAUNCHERS,
+  type LauncherName,
+  SCHEDULERS,
+  type Scheduler,
+} from "./launchers.ts";
 export { JobscriptInput, type JobscriptPlan, planJobscript, toSeconds } from "./options.ts";
 export { renderJobscript } from "./render.ts";
 // site.ts loads the agent's config module: import it from there, only when a config is given.

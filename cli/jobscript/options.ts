@@ -2,6 +2,13 @@ import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "#core/errors.ts";
 import { SafeName, Uuid } from "#core/protocol/index.ts";
+import {
+  LAUNCHERS,
+  type LauncherName,
+  pickLauncher,
+  SCHEDULERS,
+  type Scheduler,
+} from "./launchers.ts";
 import type { SiteSummary } from "./site.ts";
 
 /** Slurm's `--signal=...@<seconds>` takes at most this. */
@@ -25,15 +32,20 @@ const count = (max: number) =>
 const token = (what: string) =>
   z.string().regex(/^[A-Za-z0-9_.@-]+$/, `a ${what} name: letters, digits, '.', '_', '-', '@'`);
 
-const absolutePath = z.string().refine(isAbsolute, "must be an absolute path");
+/** A path the job reads on the site: relative ones would depend on the job's working directory. */
+const absolutePath = z.string().refine(isAbsolute, "must be an absolute path (as on the site)");
 
 /** What `ferry endpoint jobscript` accepts; the CLI passes its option strings as they are. */
 export const JobscriptInput = z.strictObject({
-  scheduler: z.enum(["pbs", "slurm"], { error: "expected pbs or slurm" }),
+  scheduler: z.enum(SCHEDULERS, { error: "expected pbs or slurm" }),
+  /** What starts one agent per node. @default srun under Slurm, mpich under PBS */
+  launcher: z.enum(LAUNCHERS, { error: `expected one of ${LAUNCHERS.join(", ")}` }).optional(),
   /** Nodes in the allocation; one agent runs on each. */
   nodes: count(100_000),
   /** Endpoint UUID or registered name. @default the site config's endpointId */
   endpoint: z.union([Uuid, SafeName], { error: "expected an endpoint UUID or name" }).optional(),
+  /** The endpoint's registered name, once the CLI has resolved it: comments and the job name. */
+  endpointName: SafeName.optional(),
   /** @default "01:00:00" */
   walltime: z
     .string()
@@ -62,23 +74,39 @@ export const JobscriptInput = z.strictObject({
    * @default max(120, shutdownGraceSeconds + killGraceSeconds + 60) of the site config
    */
   drainSeconds: count(MAX_DRAIN_SECONDS).optional(),
-  /** Shared Ferry home: each node's agent keeps its state in <ferryHome>/nodes/<host>. */
-  ferryHome: absolutePath,
-  /** The deployment file (the `cdk deploy --outputs-file` JSON copied to the site). */
-  deployment: absolutePath,
   /**
-   * How compute nodes run ferry: the CLI gives its own node and bin/ferry.js, by absolute path
-   * (an install on a filesystem the nodes share). @default ["ferry"], found on PATH
+   * Shared Ferry home: each node's agent keeps its state in <ferryHome>/nodes/<host>.
+   * @default the job's own $FERRY_HOME, else ~/.ferry, on the site
    */
-  ferryCommand: z.array(z.string().min(1)).min(1).default(["ferry"]),
+  ferryHome: absolutePath.optional(),
+  /**
+   * The deployment file (the `cdk deploy --outputs-file` JSON copied to the site).
+   * @default the job's own $FERRY_DEPLOYMENT, else <ferry home>/deployment.json
+   */
+  deployment: absolutePath.optional(),
+  /**
+   * The `ferry` executable the nodes run: a command name looked up on the job's PATH, or an
+   * absolute path on the site. Never this machine's: the script runs elsewhere. @default "ferry"
+   */
+  ferry: z
+    .string()
+    .regex(/^\P{Cc}+$/u, "expected a path or command name")
+    .refine(
+      (v) => isAbsolute(v) || !v.includes("/"),
+      "expected an absolute path on the site, or a command name on its PATH",
+    )
+    .default("ferry"),
 });
 export type JobscriptInput = z.input<typeof JobscriptInput>;
 
 /** Everything the renderer needs, validated and with defaults filled in. */
 export interface JobscriptPlan {
-  scheduler: "pbs" | "slurm";
+  scheduler: Scheduler;
+  launcher: LauncherName;
   nodes: number;
+  /** UUID or name, as given (the CLI passes the UUID it resolved). */
   endpoint: string;
+  endpointName: string | undefined;
   configPath: string | undefined;
   walltime: string;
   queue: string | undefined;
@@ -91,9 +119,10 @@ export interface JobscriptPlan {
   drainSeconds: number;
   /** Upper bound of one agent's drain: the site config's grace periods. */
   agentDrainSeconds: number;
-  ferryHome: string;
-  deployment: string;
-  ferryCommand: string[];
+  /** Written into the script only when given: else the site's own environment decides. */
+  ferryHome: string | undefined;
+  deployment: string | undefined;
+  ferry: string;
   /** Things that will work but probably not as meant; the CLI prints them on stderr. */
   warnings: string[];
 }
@@ -101,6 +130,7 @@ export interface JobscriptPlan {
 /** The CLI flag of each input field, so errors name what the user typed. */
 const FLAGS: Record<string, string> = {
   scheduler: "--scheduler",
+  launcher: "--launcher",
   nodes: "--nodes",
   endpoint: "--endpoint",
   walltime: "--walltime",
@@ -113,14 +143,58 @@ const FLAGS: Record<string, string> = {
   drainSeconds: "--drain-seconds",
   ferryHome: "--ferry-home",
   deployment: "--deployment",
+  ferry: "--ferry",
 };
 const HINT = "see `ferry endpoint jobscript --help`";
+
+type Options = z.output<typeof JobscriptInput>;
 
 /**
  * Validate the options against each other and the site config, and fill in every default.
  * Throws a ConfigError naming the flag at fault.
  */
 export function planJobscript(input: JobscriptInput, site?: SiteSummary): JobscriptPlan {
+  const o = parseOptions(input);
+  const launcher = pickLauncher(o.scheduler, o.launcher, o.nodes);
+  const endpoint = o.endpoint ?? site?.endpointId;
+  if (endpoint === undefined) {
+    throw new ConfigError("no endpoint to serve", {
+      hint: "pass --endpoint <uuid or name>, or set endpointId in the site config",
+    });
+  }
+  const gpuIds = site?.gpuIds ?? [];
+  if (o.gpusPerNode !== undefined && gpuIds.length > o.gpusPerNode) {
+    throw new ConfigError(
+      `--gpus-per-node ${o.gpusPerNode} is fewer than the site config's ${gpuIds.length} gpuIds`,
+      { hint: "request at least as many GPUs per node as gpuIds lists" },
+    );
+  }
+  const { drainSeconds, agentDrainSeconds } = drainTimes(o, site);
+  return {
+    scheduler: o.scheduler,
+    launcher,
+    nodes: o.nodes,
+    endpoint,
+    endpointName: o.endpointName,
+    configPath: site?.path,
+    walltime: o.walltime,
+    queue: o.queue,
+    account: o.account,
+    gpusPerNode: o.gpusPerNode,
+    filesystems: o.filesystems,
+    system: o.system,
+    jobName: o.jobName ?? defaultJobName(o.endpointName ?? endpoint),
+    drainSeconds,
+    agentDrainSeconds,
+    ferryHome: o.ferryHome,
+    deployment: o.deployment,
+    ferry: o.ferry,
+    warnings: warningsFor(o, site),
+  };
+}
+
+/** zod's first issue as a one-line error naming the flag; then the PBS-only options. */
+function parseOptions(input: JobscriptInput): Options {
   const parsed = JobscriptInput.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -139,19 +213,11 @@ export function planJobscript(input: JobscriptInput, site?: SiteSummary): Jobscr
       }
     }
   }
-  const endpoint = o.endpoint ?? site?.endpointId;
-  if (endpoint === undefined) {
-    throw new ConfigError("no endpoint to serve", {
-      hint: "pass --endpoint <uuid or name>, or set endpointId in the site config",
-    });
-  }
-  const gpuIds = site?.gpuIds ?? [];
-  if (o.gpusPerNode !== undefined && gpuIds.length > o.gpusPerNode) {
-    throw new ConfigError(
-      `--gpus-per-node ${o.gpusPerNode} is fewer than the site config's ${gpuIds.length} gpuIds`,
-      { hint: "request at least as many GPUs per node as gpuIds lists" },
-    );
-  }
+  return o;
+}
+
+/** How long before the walltime's end the agents drain, checked against their grace periods. */
+function drainTimes(o: Options, site: SiteSummary | undefined) {
   const agentDrainSeconds = Math.ceil(
     (site?.shutdownGraceSeconds ?? 30) + (site?.killGraceSeconds ?? 5),
   );
@@ -169,15 +235,19 @@ export function planJobscript(input: JobscriptInput, site?: SiteSummary): Jobscr
       hint: "shorten shutdownGraceSeconds in the site config, or pass --drain-seconds",
     });
   }
-  const walltimeSeconds = toSeconds(o.walltime);
-  if (walltimeSeconds <= drainSeconds) {
+  if (toSeconds(o.walltime) <= drainSeconds) {
     throw new ConfigError(
       `--walltime ${o.walltime} is not longer than the ${drainSeconds} s the agents need to drain`,
       { hint: "ask for a longer walltime, or pass a smaller --drain-seconds" },
     );
   }
+  return { drainSeconds, agentDrainSeconds };
+}
+
+/** Things that will work but probably not as meant. */
+function warningsFor(o: Options, site: SiteSummary | undefined): string[] {
   const warnings: string[] = [];
-  if (o.gpusPerNode !== undefined && gpuIds.length === 0) {
+  if (o.gpusPerNode !== undefined && (site?.gpuIds ?? []).length === 0) {
     warnings.push(
       "--gpus-per-node is set but the site config lists no gpuIds: tasks will not be pinned to GPUs",
     );
@@ -197,25 +267,7 @@ export function planJobscript(input: JobscriptInput, site?: SiteSummary): Jobscr
       }
     }
   }
-  return {
-    scheduler: o.scheduler,
-    nodes: o.nodes,
-    endpoint,
-    configPath: site?.path,
-    walltime: o.walltime,
-    queue: o.queue,
-    account: o.account,
-    gpusPerNode: o.gpusPerNode,
-    filesystems: o.filesystems,
-    system: o.system,
-    jobName: o.jobName ?? defaultJobName(endpoint),
-    drainSeconds,
-    agentDrainSeconds,
-    ferryHome: o.ferryHome,
-    deployment: o.deployment,
-    ferryCommand: o.ferryCommand,
-    warnings,
-  };
+  return warnings;
 }
 
 /** HH:MM:SS (hours may exceed 24) to seconds. */

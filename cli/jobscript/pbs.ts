@@ -1,6 +1,6 @@
 import type { SchedulerDialect } from "./dialect.ts";
 
-/** PBS Pro as on ALCF Polaris: whole nodes by select/place, ranks started by mpiexec (PALS). */
+/** PBS Pro as on ALCF Polaris: whole nodes by select/place, one chunk per node. */
 export const pbs: SchedulerDialect = {
   directives(plan) {
     const select = [`select=${plan.nodes}`];
@@ -9,7 +9,7 @@ export const pbs: SchedulerDialect = {
     return [
       `#PBS -N ${plan.jobName}`,
       `#PBS -l ${select.join(":")}`,
-      // One chunk per node, so that --ppn 1 puts one agent on each.
+      // One chunk per node, so that one rank per chunk (mpiexec --ppn 1, pbsdsh) is one per node.
       "#PBS -l place=scatter",
       `#PBS -l walltime=${plan.walltime}`,
       ...(plan.queue ? [`#PBS -q ${plan.queue}`] : []),
@@ -17,9 +17,6 @@ export const pbs: SchedulerDialect = {
       ...(plan.filesystems ? [`#PBS -l filesystems=${plan.filesystems}`] : []),
       "#PBS -j oe",
     ];
-  },
-  launch(plan, rankCommand) {
-    return `mpiexec -n ${plan.nodes} --ppn 1 ${rankCommand}`;
   },
   jobIdVar: "PBS_JOBID",
   submit: "qsub",

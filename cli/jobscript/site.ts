@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { extname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { loadSiteConfig } from "#agent/config.ts";
+import { loadSiteConfig } from "#agent/index.ts";
 
 /** What the job script needs to know of a site config file. */
 export interface SiteSummary {

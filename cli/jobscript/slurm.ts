@@ -1,6 +1,6 @@
 import type { SchedulerDialect } from "./dialect.ts";
 
-/** Slurm: whole nodes, one task each, started by srun. */
+/** Slurm: whole nodes, one task each. */
 export const slurm: SchedulerDialect = {
   directives(plan) {
     return [
@@ -16,15 +16,6 @@ export const slurm: SchedulerDialect = {
       // SIGTERM to this batch shell (B:) drainSeconds before the end; the trap passes it on.
       `#SBATCH --signal=B:TERM@${plan.drainSeconds}`,
     ];
-  },
-  launch(plan, rankCommand) {
-    // srun steps no longer inherit sbatch's CPU count: give each agent the whole node's CPUs.
-    // --kill-on-bad-exit=0: one agent failing must not stop the others.
-    const gpus = plan.gpusPerNode !== undefined ? ` --gpus-per-node=${plan.gpusPerNode}` : "";
-    return (
-      `srun --ntasks=${plan.nodes} --ntasks-per-node=1 --cpus-per-task="\${SLURM_CPUS_ON_NODE:-1}"` +
-      `${gpus} --kill-on-bad-exit=0 ${rankCommand}`
-    );
   },
   jobIdVar: "SLURM_JOB_ID",
   submit: "sbatch",

@@ -11,7 +11,7 @@ const ID = "0190a0b2-7c3e-7d4f-8a1b-123456789abc";
 const base = {
   ferryHome: "/home/me/.ferry",
   deployment: "/home/me/.ferry/deployment.json",
-  ferryCommand: ["/opt/node24/bin/node", "/home/me/ferry/bin/ferry.js"],
+  ferry: "/home/me/ferry/bin/ferry",
 } satisfies Partial<JobscriptInput>;
 
 function site(overrides: Partial<SiteSummary> = {}): SiteSummary {
@@ -73,14 +73,14 @@ describe("PBS job script", () => {
 
   it("starts one agent per node with mpiexec, each in its own FERRY_HOME keyed by host", () => {
     expect(script).toContain(
-      `mpiexec -n 2 --ppn 1 bash -c 'export FERRY_HOME="$FERRY_NODE_HOMES/$(hostname)"; mkdir -p "$FERRY_HOME" && exec /opt/node24/bin/node /home/me/ferry/bin/ferry.js endpoint start ${ID} --config /home/me/site.yaml 2>>"$FERRY_HOME/agent-$FERRY_JOB_ID.log"' &`,
+      `mpiexec -n 2 --ppn 1 bash -c 'eval "$1"; export FERRY_HOME="$FERRY_NODE_HOMES/$(hostname)"; mkdir -p "$FERRY_HOME" || exit 1; exec /home/me/ferry/bin/ferry endpoint start ${ID} --config /home/me/site.yaml 2>>"$FERRY_HOME/agent-$FERRY_JOB_ID.log"' ferry-rank "$rank_env" &`,
     );
     expect(script).toContain("export FERRY_HOME=/home/me/.ferry\n");
     expect(script).toContain("export FERRY_DEPLOYMENT=/home/me/.ferry/deployment.json\n");
     expect(script).toContain('export FERRY_NODE_HOMES="$FERRY_HOME/nodes"\n');
     expect(script).toContain(`export FERRY_JOB_ID="\${PBS_JOBID:-manual-$$}"\n`);
     expect(script).toContain(
-      "/opt/node24/bin/node /home/me/ferry/bin/ferry.js endpoint status 0190a0b2-7c3e-7d4f-8a1b-123456789abc >/dev/null || exit\n",
+      "/home/me/ferry/bin/ferry endpoint status 0190a0b2-7c3e-7d4f-8a1b-123456789abc >/dev/null || exit\n",
     );
   });
 
@@ -142,7 +142,7 @@ describe("Slurm job script", () => {
 
   it("starts one agent per node with srun", () => {
     expect(script).toContain(
-      `srun --ntasks=3 --ntasks-per-node=1 --cpus-per-task="\${SLURM_CPUS_ON_NODE:-1}" --gpus-per-node=4 --kill-on-bad-exit=0 bash -c 'export FERRY_HOME="$FERRY_NODE_HOMES/$(hostname)"; mkdir -p "$FERRY_HOME" && exec /opt/node24/bin/node /home/me/ferry/bin/ferry.js endpoint start ${ID} --config /home/me/site.yaml`,
+      `srun --ntasks=3 --ntasks-per-node=1 --cpus-per-task="\${SLURM_CPUS_ON_NODE:-1}" --gpus-per-node=4 --kill-on-bad-exit=0 bash -c 'eval "$1"; export FERRY_HOME="$FERRY_NODE_HOMES/$(hostname)"; mkdir -p "$FERRY_HOME" || exit 1; exec /home/me/ferry/bin/ferry endpoint start ${ID} --config /home/me/site.yaml`,
     );
     expect(script).toContain(`export FERRY_JOB_ID="\${SLURM_JOB_ID:-manual-$$}"\n`);
     expect(script).not.toContain("#PBS");
@@ -166,12 +166,98 @@ describe("Slurm job script", () => {
       endpoint: "cpu",
       ...base,
     });
-    expect(plain).toContain(
-      "exec /opt/node24/bin/node /home/me/ferry/bin/ferry.js endpoint start cpu 2>>",
-    );
+    expect(plain).toContain("exec /home/me/ferry/bin/ferry endpoint start cpu 2>>");
     expect(plain).toContain("#SBATCH --time=01:00:00\n");
     expect(plain).toContain("#SBATCH --signal=B:TERM@120\n");
     expect(plain).not.toContain("--partition");
+  });
+});
+
+describe("launchers", () => {
+  const gen = (input: Partial<JobscriptInput>) =>
+    generateJobscript({ scheduler: "pbs", nodes: 3, endpoint: ID, ...input });
+
+  it.each([
+    ["pbs", "mpich", "mpiexec -n 3 --ppn 1 bash -c '"],
+    ["slurm", "mpich", "mpiexec -n 3 --ppn 1 bash -c '"],
+    ["pbs", "openmpi", "mpirun -np 3 --map-by ppr:1:node --bind-to none bash -c '"],
+    ["slurm", "openmpi", "mpirun -np 3 --map-by ppr:1:node --bind-to none bash -c '"],
+    ["pbs", "pbsdsh", "pbsdsh -- /bin/bash -c '"],
+    [
+      "slurm",
+      "srun",
+      `srun --ntasks=3 --ntasks-per-node=1 --cpus-per-task="\${SLURM_CPUS_ON_NODE:-1}" --kill-on-bad-exit=0 bash -c '`,
+    ],
+  ] as const)("%s --launcher %s: %s", (scheduler, launcher, line) => {
+    const { script, plan } = gen({ scheduler, launcher });
+    expect(plan.launcher).toBe(launcher);
+    expect(script).toContain(`\n${line}`);
+    expect(script).toContain(`--launcher ${launcher}.`);
+    parses(script);
+  });
+
+  it("none: one agent started by the batch script itself, for one node", () => {
+    const { script } = gen({ launcher: "none", nodes: 1 });
+    expect(script).toContain('\nbash -c \'eval "$1"; ');
+    expect(script).not.toMatch(/^(mpiexec|mpirun|pbsdsh|srun) /m);
+    parses(script);
+  });
+
+  it("defaults to mpich under PBS and srun under Slurm", () => {
+    expect(gen({}).plan.launcher).toBe("mpich");
+    expect(gen({ scheduler: "slurm" }).plan.launcher).toBe("srun");
+  });
+
+  it("drains signal launchers by SIGTERM, and mpirun and pbsdsh by a drain file", () => {
+    for (const launcher of ["mpich", "none"] as const) {
+      const { script } = gen({ launcher, nodes: 1 });
+      expect(script).toContain('  [ -n "$launcher" ] && kill -TERM "$launcher" 2>/dev/null\n');
+      expect(script).not.toContain("drain_file");
+    }
+    for (const launcher of ["openmpi", "pbsdsh"] as const) {
+      const { script } = gen({ launcher });
+      // Never SIGTERM to mpirun (it kills the ranks) or pbsdsh (it exits under the agents).
+      expect(script).not.toContain('kill -TERM "$launcher"');
+      expect(script).toContain('  : >"$drain_file"\n');
+      expect(script).toContain(
+        'if [ -e "$FERRY_NODE_HOMES/drain-$FERRY_JOB_ID" ]; then kill -TERM $$',
+      );
+    }
+  });
+
+  it("hands each rank the batch shell's Ferry, AWS and PATH variables", () => {
+    const { script } = gen({ launcher: "pbsdsh" });
+    expect(script).toContain(`for name in PATH LD_LIBRARY_PATH \${!FERRY_@} \${!AWS_@}`);
+    expect(script).toContain(`' ferry-rank "$rank_env" &\n`);
+  });
+});
+
+describe("no path of the machine that writes the script", () => {
+  const { script } = generateJobscript({ scheduler: "slurm", nodes: 2, endpoint: ID });
+
+  it("runs ferry from the site's PATH and says the site must have it", () => {
+    expect(script).toContain(`exec ferry endpoint start ${ID} 2>>`);
+    expect(script).toContain(`\nferry endpoint status ${ID} >/dev/null || exit\n`);
+    expect(script).toContain("# Needs Ferry installed on the site");
+    expect(script).toContain("if ! command -v ferry >/dev/null; then\n");
+  });
+
+  it("uses the job's own FERRY_HOME and deployment file unless they are given", () => {
+    expect(script).toContain(`export FERRY_HOME="\${FERRY_HOME:-$HOME/.ferry}"\n`);
+    expect(script).toContain(
+      `export FERRY_DEPLOYMENT="\${FERRY_DEPLOYMENT:-$FERRY_HOME/deployment.json}"\n`,
+    );
+  });
+
+  it("accepts an explicit --ferry, absolute or a command name", () => {
+    const named = generateJobscript({
+      scheduler: "slurm",
+      nodes: 1,
+      endpoint: ID,
+      ferry: "ferry-0.1",
+    });
+    expect(named.script).toContain("exec ferry-0.1 endpoint start");
+    expect(named.script).toContain("# Each node runs Ferry as ferry-0.1 (--ferry)");
   });
 });
 
@@ -190,6 +276,21 @@ describe("bad options give one-line errors naming the flag", () => {
     [{ scheduler: "slurm" as const, filesystems: "home:eagle" }, "--filesystems is a PBS option"],
     [{ scheduler: "slurm" as const, system: "polaris" }, "--system is a PBS option"],
     [{ endpoint: undefined }, "no endpoint to serve: pass --endpoint"],
+    [
+      { launcher: "mpi" as "mpich" },
+      "--launcher: expected one of mpich, openmpi, pbsdsh, srun, none",
+    ],
+    [
+      { launcher: "srun" },
+      "--launcher srun does not run under pbs: use mpich, openmpi, pbsdsh, none",
+    ],
+    [
+      { scheduler: "slurm" as const, launcher: "pbsdsh" },
+      "--launcher pbsdsh does not run under slurm: use mpich, openmpi, srun, none (default srun)",
+    ],
+    [{ launcher: "none" }, "--launcher none starts one agent, on one node, not 2"],
+    [{ ferry: "bin/ferry" }, "--ferry: expected an absolute path on the site"],
+    [{ deployment: "deployment.json" }, "--deployment: must be an absolute path"],
   ] satisfies [Partial<JobscriptInput>, string][])("%o", (input, message) => {
     const line = errorOf(input);
     expect(line).toContain(message);
