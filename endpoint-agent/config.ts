@@ -91,6 +91,17 @@ export const SiteConfigSchema = z
      * @default 5
      */
     cancelPollIntervalSeconds: z.number().min(0.5).max(3_600).default(5),
+    /**
+     * How often a running task's output tails are published for `ferry logs --follow` (one
+     * store write, only when the output changed; none for a task that ends sooner). 0: never.
+     * @default 3
+     */
+    liveLogIntervalSeconds: z
+      .number()
+      .min(0)
+      .max(3_600)
+      .refine((s) => s === 0 || s >= 0.5, { message: "must be 0 (off) or at least 0.5" })
+      .default(3),
     /** Long-poll wait of each receive. @default 20 */
     pollWaitSeconds: z.number().int().min(1).max(20).default(20),
     /**
@@ -142,6 +153,7 @@ export interface SiteConfig {
   shutdownGraceSeconds: number;
   killGraceSeconds: number;
   cancelPollIntervalSeconds: number;
+  liveLogIntervalSeconds: number;
   pollWaitSeconds: number;
   replyRefusalWindowSeconds: number;
   storePolicies: StorePolicies;
@@ -201,6 +213,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     shutdownGraceSeconds: c.shutdownGraceSeconds,
     killGraceSeconds: c.killGraceSeconds,
     cancelPollIntervalSeconds: c.cancelPollIntervalSeconds,
+    liveLogIntervalSeconds: c.liveLogIntervalSeconds,
     pollWaitSeconds: c.pollWaitSeconds,
     replyRefusalWindowSeconds: c.replyRefusalWindowSeconds,
     storePolicies: resolvePolicies(c.storePolicies, c.storeFileDir),

@@ -7,7 +7,13 @@ import type { TaskError } from "#core/protocol/index.ts";
 import { tsLoaderExecArgv } from "#core/ts-loader.ts";
 import { describeExit, type ExitInfo, exited, terminate } from "./child-process.ts";
 import { functionEnv } from "./function-env.ts";
-import { cancelledError, type RunOutcome, type RunTask, timeoutError } from "./run-outcome.ts";
+import {
+  cancelledError,
+  type OutputSink,
+  type RunOutcome,
+  type RunTask,
+  timeoutError,
+} from "./run-outcome.ts";
 import { Tail } from "./tail.ts";
 import { type RunReply, type RunRequest, WorkerMessage } from "./worker-ipc.ts";
 
@@ -37,6 +43,8 @@ interface WarmWorker {
   readonly key: string;
   readonly stdout: Tail;
   readonly stderr: Tail;
+  /** The live output of the task it runs (or last ran), if that task has one. */
+  sink: OutputSink | undefined;
   readonly exit: Promise<ExitInfo>;
 }
 
@@ -69,6 +77,8 @@ export class NodeWorkerPool {
     const log = task.logger.child({ pid: worker.child.pid });
     worker.stdout.reset();
     worker.stderr.reset();
+    // Kept until the next run: output still in the pipe when the reply came reaches this task.
+    worker.sink = task.output;
     const started = Date.now();
     const ending = await this.#runOn(worker, task, bundlePath);
     const ended = Date.now();
@@ -228,10 +238,17 @@ export class NodeWorkerPool {
       key,
       stdout: new Tail(),
       stderr: new Tail(),
+      sink: undefined,
       exit: exited(child),
     };
-    child.stdout?.on("data", (chunk: Buffer) => worker.stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => worker.stderr.push(chunk));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      worker.stdout.push(chunk);
+      worker.sink?.write("stdout", chunk);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      worker.stderr.push(chunk);
+      worker.sink?.write("stderr", chunk);
+    });
     child.on("error", (error) => this.#options.logger.warn({ err: error }, "node worker error"));
     this.#all.add(worker);
     void worker.exit.then(async () => {

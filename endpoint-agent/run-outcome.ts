@@ -3,6 +3,13 @@ import type { TaskError } from "#core/protocol/index.ts";
 import type { WorkerEncoded } from "./worker-data.ts";
 import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
+export type OutputStream = "stdout" | "stderr";
+
+/** Takes a task's output as it comes (the live log), besides the runner's own tails. */
+export interface OutputSink {
+  write(stream: OutputStream, chunk: Buffer): void;
+}
+
 /** What a runner (node or shell) needs to run one task. */
 export interface RunTask {
   taskId: string;
@@ -23,6 +30,8 @@ export interface RunTask {
   release: AbortSignal;
   /** Aborted when a client cancels the task: stop it and report Cancelled. */
   cancel: AbortSignal;
+  /** Where the function's output also goes while it runs; absent when nobody reads it live. */
+  output?: OutputSink;
   logger: Logger;
 }
 

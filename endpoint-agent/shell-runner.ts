@@ -93,10 +93,14 @@ async function runIn(
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   child.stdout.on("data", (chunk: Buffer) => {
     stdoutTail.push(chunk);
+    task.output?.write("stdout", chunk);
     stdoutBytes += chunk.length;
     if (stdoutBytes <= MAX_STDOUT_BYTES) stdoutChunks.push(chunk);
   });
-  child.stderr.on("data", (chunk: Buffer) => stderrTail.push(chunk));
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderrTail.push(chunk);
+    task.output?.write("stderr", chunk);
+  });
   // A program that ignores stdin closes it early: that is not an error.
   child.stdin.on("error", () => {});
   child.stdin.end(JSON.stringify({ args: task.args }));

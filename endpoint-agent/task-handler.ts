@@ -8,6 +8,7 @@ import {
   describeNonJson,
   isTemporaryPayload,
 } from "#core/store/index.ts";
+import { type LiveLog, liveLogFor } from "./live-log.ts";
 import { deadLetter, handleMalformed, refuseSilently } from "./malformed.ts";
 import { policyRefusal, replyToRefusal, resolutionError } from "./policy.ts";
 import { buildResult, notRun, type Reported, type ResultTimings } from "./result-builder.ts";
@@ -62,9 +63,13 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     signal: ctx.runSignal,
     logger: tlog,
   });
+  /** Set while the function runs, when its output is published (live-log.ts). */
+  let live: LiveLog | undefined;
   const deliver = async (result: ResultMessage) => {
     // An extension landing after the delete would only log noise; one after a release, harm.
     await keeper.stop();
+    // Before the result: a follower that sees the result finds the whole output published.
+    await live?.end(result);
     const how = await ctx.results.deliver({
       result,
       replyTo: task.replyTo,
@@ -169,6 +174,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     const walltimeSeconds = hasOwnWalltime(body)
       ? task.walltimeSeconds
       : ctx.config.defaultWalltimeSeconds;
+    live = liveLogFor(liveLogOptions(ctx, tlog), task, attempt);
     const run: RunTask = {
       taskId: task.taskId,
       sessionId: task.sessionId,
@@ -183,8 +189,10 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
       gpu: job.slot.gpu,
       release: job.release,
       cancel: watch.signal,
+      ...(live ? { output: live } : {}),
       logger: tlog,
     };
+    live?.start();
     tlog.info({ attempt, gpu: job.slot.gpu }, "task started");
     const outcome =
       record.spec.kind === "shell"
@@ -237,6 +245,7 @@ export async function handleMessage(ctx: TaskContext, job: MessageJob): Promise<
     // A bug or an unexpected failure: leave the message; it comes back and counts an attempt.
     tlog.error({ err }, "task handling failed; the message will be delivered again");
   } finally {
+    live?.stop();
     watch.stop();
     await keeper.stop();
     await data.close(tlog, replied);
@@ -254,6 +263,15 @@ export function attemptsAllowed(maxAttempts: number, maxReceiveCount: number | u
 }
 
 const specOf = (resultSpec: ResultSpec | undefined) => (resultSpec ? { resultSpec } : {});
+
+const liveLogOptions = (ctx: TaskContext, logger: TaskContext["logger"]) => ({
+  s3: ctx.deps.s3,
+  bucket: ctx.deps.bucket,
+  endpointId: ctx.endpointId,
+  intervalSeconds: ctx.config.liveLogIntervalSeconds,
+  signal: ctx.runSignal,
+  logger,
+});
 
 /** Whether the sender chose a walltime; the schema's default would hide that. */
 function hasOwnWalltime(body: string): boolean {

@@ -90,6 +90,7 @@ export class Executor {
             kind: "opened",
             sessionId: session.sessionId,
             resultQueueUrl: session.resultQueueUrl,
+            ...(session.ownerId === undefined ? {} : { ownerId: session.ownerId }),
             at: Date.now(),
           },
         ]);

@@ -14,6 +14,8 @@ export const JournalEntry = z.discriminatedUnion("kind", [
     kind: z.literal("opened"),
     sessionId: Uuid,
     resultQueueUrl: z.string(),
+    /** The session's ownerId: where its tasks' live logs are (`tmp/<ownerId>/logs/`). */
+    ownerId: z.string().max(256).optional(),
     at: z.number(),
   }),
   z.object({
@@ -55,6 +57,8 @@ export interface JournalTask {
 export interface SessionSummary {
   sessionId: string;
   resultQueueUrl: string;
+  /** Absent in journals written before it was recorded, and for sessions without an owner id. */
+  ownerId?: string;
   openedAt: number;
   closedAt?: number;
   tasks: Map<string, JournalTask>;
@@ -119,6 +123,7 @@ export async function readJournal(
       summary ??= {
         sessionId: e.sessionId,
         resultQueueUrl: e.resultQueueUrl,
+        ...(e.ownerId === undefined ? {} : { ownerId: e.ownerId }),
         openedAt: e.at,
         tasks: new Map(),
       };

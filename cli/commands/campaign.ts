@@ -116,6 +116,10 @@ export function registerCampaignCommands(program: Command): void {
     .option("--seed <n>", "seed of the ensemble subsamples and the random policy", "0")
     .option("--name <name>", "run name (the directory is <out>/<name>-<date>)", "ipopt")
     .option("--out <dir>", "parent of the run directory", "runs")
+    .addHelpText(
+      "after",
+      "\nExample:\n  ferry campaign run ipopt --qc-endpoint cpu --ml-endpoint gpu --search-size 100",
+    )
     .action(async (name: string, flags: CampaignFlags) => {
       if (name !== "ipopt")
         throw new ConfigError(`unknown campaign ${name}`, { hint: "the one campaign is ipopt" });
@@ -129,6 +133,10 @@ export function registerCampaignCommands(program: Command): void {
     )
     .option("--out <file>", "where to write the report (default <runDir>/report.html)")
     .option("--random <runDir>", "a random-selection run, drawn beside this one's search curves")
+    .addHelpText(
+      "after",
+      "\nExample:\n  ferry campaign report runs/ipopt-2026-01-05T10-15-00Z --out report.html",
+    )
     .action(async (runDir: string, flags: { out?: string; random?: string }) => {
       const out = await writeReport({
         runDir,

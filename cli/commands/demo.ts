@@ -23,6 +23,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--space-size <n>", "molecules of the search space to score", "3000")
     .option("--out <dir>", "parent of the run directory", "runs")
     .option("--keep", "leave the demo's files (deployment, agent logs) in place")
+    .addHelpText("after", "\nExamples:\n  ferry demo\n  ferry demo --search-size 8 --keep")
     .action(
       async (opts: { searchSize: string; spaceSize: string; out: string; keep?: boolean }) => {
         const home = await mkdtemp(join(tmpdir(), "ferry-demo-"));

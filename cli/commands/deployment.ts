@@ -17,6 +17,10 @@ export function registerDeploymentCommands(program: Command): void {
     )
     .option("--yes", "delete them (without it, only list them)")
     .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry deployment cleanup\n  ferry deployment cleanup --yes && npx cdk destroy",
+    )
     .action(async (opts: { yes?: boolean; json?: boolean }) => {
       await withConnection(async (conn) => {
         const queues = await runtimeQueues(conn);

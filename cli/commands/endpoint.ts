@@ -35,6 +35,10 @@ export function registerEndpointCommands(program: Command): void {
     )
     .option("--id <uuid>", "re-register this id (idempotent)")
     .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry endpoint register theta-cpu\n  ferry endpoint register theta-cpu --json | jq -r .endpointId",
+    )
     .action(async (name: string, opts: { id?: string; json?: boolean }) => {
       await withConnection(async (conn) => {
         const { endpoint: rec } = await conn.control.call("registerEndpoint", {
@@ -93,6 +97,7 @@ export function registerEndpointCommands(program: Command): void {
     .command("list")
     .description("all endpoints with their status (online / stale / offline)")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry endpoint list")
     .action(async (opts: { json?: boolean }) => {
       await withConnection(async (conn) => {
         const { endpoints } = await conn.control.call("listEndpoints", {});
@@ -107,6 +112,7 @@ export function registerEndpointCommands(program: Command): void {
     .command("status <endpoint>")
     .description("one endpoint's status, agents and running tasks (UUID or name)")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry endpoint status theta-cpu")
     .action(async (idOrName: string, opts: { json?: boolean }) => {
       await withConnection(async (conn) => {
         const endpointId = await resolveEndpointId(conn.control, idOrName);
@@ -127,6 +133,10 @@ export function registerEndpointCommands(program: Command): void {
     .command("start <endpoint>")
     .description("run this site's agent in the foreground (SIGTERM/SIGINT drain it)")
     .option("-c, --config <file>", "site config file (JSON or YAML)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  ferry endpoint start theta-cpu --config site.yaml 2>agent.log",
+    )
     .action(async (idOrName: string, opts: { config?: string }) => {
       await withConnection(async (connection) => {
         const endpointId = await resolveEndpointId(connection.control, idOrName);

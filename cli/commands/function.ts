@@ -16,6 +16,10 @@ export function registerFunctionCommands(program: Command): void {
     .option("--shell <argv...>", "register a shell function: the argv to run, without a shell")
     .option("-d, --description <text>", "what it does")
     .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry function register sum-squares.ts --name sum-squares\n  ferry function register --name relax -d 'xTB relaxation' --shell python3 relax.py",
+    )
     .action(
       async (
         file: string | undefined,
@@ -46,6 +50,7 @@ export function registerFunctionCommands(program: Command): void {
   fn.command("list")
     .description("registered functions, newest version of each")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry function list")
     .action(async (opts: { json?: boolean }) => {
       await withConnection(async (conn) => {
         const { functions } = await conn.control.call("listFunctions", {});

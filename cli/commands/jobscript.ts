@@ -79,6 +79,14 @@ export function registerJobscriptCommand(program: Command): void {
       "the ferry executable on the site (default: ferry, found on the job's PATH)",
     )
     .option("-o, --output <file>", "write the script to this file instead of stdout")
+    .addHelpText(
+      "after",
+      [
+        "\nExamples:",
+        "  ferry endpoint jobscript --scheduler slurm --nodes 4 -e cpu --walltime 02:00:00 -o cpu.sbatch",
+        "  ferry endpoint jobscript --scheduler pbs --nodes 2 --launcher pbsdsh -c gpu-pbs.yaml -o gpu.pbs",
+      ].join("\n"),
+    )
     .action(runJobscript);
 }
 

@@ -19,6 +19,7 @@ export function registerLocalCommands(program: Command): void {
       ).choices(LOCAL_BACKENDS),
     )
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExamples:\n  ferry local up\n  ferry local up --backend compat --json")
     .action(async (opts: { port: string; backend?: LocalBackendName; json?: boolean }) => {
       const env = loadEnv();
       // The flag wins over FERRY_LOCAL_BACKEND; with neither, the daemon starts its default.
@@ -48,6 +49,7 @@ export function registerLocalCommands(program: Command): void {
     .command("down")
     .description("stop the local deployment (its queues and objects are in memory and go with it)")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry local down")
     .action(async (opts: { json?: boolean }) => {
       const stopped = await localDown(loadEnv().home);
       emit(Boolean(opts.json), { stopped }, () =>
@@ -58,6 +60,7 @@ export function registerLocalCommands(program: Command): void {
     .command("status")
     .description("is the local deployment running, and where")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry local status --json")
     .action(async (opts: { json?: boolean }) => {
       const state = await localStatus(loadEnv().home);
       emit(Boolean(opts.json), state ? { running: true, ...state } : { running: false }, () =>

@@ -27,6 +27,10 @@ export function registerResultsCommand(program: Command): void {
     .option("--wait", "wait until every task of the session has its result")
     .option("--timeout <seconds>", "with --wait, stop waiting after this long", "3600")
     .option("--close", "close the session once every result is in")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry results\n  ferry results --session 01a230f8-93ae-7173-b31a-7cea50521ec9 --wait --close > results.jsonl",
+    )
     .action(async (opts: ResultsOptions) => {
       await withConnection(async (conn) => {
         const dir = journalDirOf(conn);

@@ -10,6 +10,7 @@ export function registerSessionCommands(program: Command): void {
     .command("list")
     .description("sessions started from this machine, newest first")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry session list")
     .action(async (opts: { json?: boolean }) => {
       await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
@@ -58,6 +59,7 @@ export function registerSessionCommands(program: Command): void {
     )
     .option("--force", "close it even though this machine's journal shows pending tasks")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry session close 01a230f8-93ae-7173-b31a-7cea50521ec9")
     .action(async (sessionId: string, opts: { json?: boolean; force?: boolean }) => {
       await withConnection(async (conn) => {
         const dir = journalDirOf(conn);

@@ -57,6 +57,10 @@ export function registerStatusCommand(program: Command): void {
     .option("-s, --session <id>", "session to summarize (default: the most recent on this machine)")
     .option("-w, --watch [seconds]", "refresh in place every N seconds (default 2) until Ctrl-C")
     .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry status --watch\n  ferry status --session 01a230f8-93ae-7173-b31a-7cea50521ec9 --json",
+    )
     .action(async (opts: { session?: string; watch?: string | boolean; json?: boolean }) => {
       const conn = await connect();
       const dir = journalDirOf(conn);

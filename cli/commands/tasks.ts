@@ -13,6 +13,10 @@ export function registerTaskCommands(program: Command): void {
     .description("a session's tasks and their states (queued, running, done, failed, cancelled)")
     .option("-s, --session <id>", "session id (default: the most recent)")
     .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  ferry tasks\n  ferry tasks --session 01a230f8-93ae-7173-b31a-7cea50521ec9 --json",
+    )
     .action(async (opts: { session?: string; json?: boolean }) => {
       await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
@@ -70,6 +74,7 @@ export function registerTaskCommands(program: Command): void {
     )
     .option("-s, --session <id>", "session id (default: found from the task ids)")
     .option("--json", "machine-readable output")
+    .addHelpText("after", "\nExample:\n  ferry cancel 01a230f8-93bc-74c5-a848-7135b2af5a92")
     .action(async (taskIds: string[], opts: { session?: string; json?: boolean }) => {
       await withConnection(async (conn) => {
         const dir = journalDirOf(conn);
@@ -117,43 +122,6 @@ export function registerTaskCommands(program: Command): void {
                 ? [`cancel requested for ${cancelled} task(s); their results will say Cancelled`]
                 : []),
             ].join("\n"),
-        );
-      });
-    });
-
-  program
-    .command("logs <taskId>")
-    .description("a finished task's stdout and stderr tails")
-    .option("-s, --session <id>", "session id (default: found from the task id)")
-    .option("--json", "machine-readable output")
-    .action(async (taskId: string, opts: { session?: string; json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const dir = journalDirOf(conn);
-        const summary = opts.session
-          ? await sessionOrLatest(dir, opts.session)
-          : await sessionOfTask(dir, taskId);
-        const task = summary.tasks.get(taskId);
-        const result = task?.result;
-        if (!result) {
-          emit(
-            Boolean(opts.json),
-            { taskId, state: "pending" },
-            () => `task ${taskId} has no result yet: its logs come with its result`,
-          );
-          return;
-        }
-        const out = {
-          taskId,
-          stdoutTail: result.stdoutTail ?? "",
-          stderrTail: result.stderrTail ?? "",
-        };
-        emit(Boolean(opts.json), out, () =>
-          [
-            `--- stdout (tail) ---`,
-            out.stdoutTail.trimEnd(),
-            `--- stderr (tail) ---`,
-            out.stderrTail.trimEnd(),
-          ].join("\n"),
         );
       });
     });

@@ -10,6 +10,7 @@ export {
   MAX_CANCELLATION_IDS,
 } from "./control.ts";
 export { shellFunctionSha256 } from "./function-hash.ts";
+export { LIVE_TAIL_BYTES, LiveLogRecord, LiveStream } from "./live-log.ts";
 export { parseJsonWith, parseWith } from "./parse.ts";
 export { Payload, StoreRef } from "./payload.ts";
 export {

@@ -2,7 +2,8 @@
 export { type Codec, chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
 export { resolveInside } from "./file-paths.ts";
 export { createFileStore, type FileStore, type FileStoreOptions } from "./file-store.ts";
-export { checkLocation, isTemporaryLocation, newLocation } from "./keys.ts";
+export { checkLocation, isTemporaryLocation, liveLogLocation, newLocation } from "./keys.ts";
+export { type LiveLogTarget, readLiveLog, writeLiveLog } from "./live-log.ts";
 export {
   assertMessageFits,
   ENVELOPE_RESERVE_BYTES,

@@ -23,6 +23,15 @@ export function newLocation(codec: Codec, temporary: boolean, owner?: string): s
   return `${prefix}${own}${uuidv7()}.${codec}`;
 }
 
+/**
+ * Where a running task's output is published (LiveLogRecord): under its owner's part of `tmp/`,
+ * the one place the client policy lets that owner read and agents write; the bucket's
+ * lifecycle rule for `tmp/` removes it. One key per task, overwritten while the task runs.
+ */
+export function liveLogLocation(owner: string, sessionId: string, taskId: string): string {
+  return `${keyPrefixes.temporary}${ownerSegment(owner)}/logs/${sessionId}/${taskId}.json`;
+}
+
 /** An owner id as one location segment; refused when it could not be one. */
 export function ownerSegment(owner: string): string {
   if (!SEGMENT.test(owner) || owner.length > 256) {

@@ -5,6 +5,7 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StackOutputs } from "#core/config/deployment.ts";
+import { liveLogLocation } from "#core/store/index.ts";
 import { CALLER_USER_ID, OWN_ENDPOINT_ID } from "#infra/access-policies.ts";
 import { FERRY_LOGICAL_IDS, FerryStack, type FerryStackProps } from "#infra/ferry-stack.ts";
 import { synthFerryTemplate } from "#infra/synth.ts";
@@ -298,6 +299,26 @@ describe("FerryStack", () => {
       `/store/${CALLER_USER_ID}/*`,
       `/tmp/${CALLER_USER_ID}/*`,
     ]);
+  });
+
+  it("live logs: agents may write the key, and only the session's owner may read it", () => {
+    const key = liveLogLocation(
+      "AROAEXAMPLE:alice",
+      "01a230f8-93ae-7173-b31a-7cea50521ec9",
+      "01a230f8-93bc-74c5-a848-7135b2af5a92",
+    );
+    // The owner's segment stands where the client policy's ${aws:userid} does.
+    expect(key.startsWith("tmp/AROAEXAMPLE:alice/")).toBe(true);
+    const client = statementWith(
+      statementsOf(template, FERRY_LOGICAL_IDS.clientPolicy),
+      "s3:GetObject",
+    );
+    expect(resourceTails(client)).toContain(`/tmp/${CALLER_USER_ID}/*`);
+    const endpoint = statementWith(
+      statementsOf(template, FERRY_LOGICAL_IDS.endpointPolicy),
+      "s3:PutObject",
+    );
+    expect(resourceTails(endpoint)).toContain("/tmp/*");
   });
 
   it("the scope check rejects a destructive or unscoped statement", () => {
