@@ -4,11 +4,16 @@ import { type Deployment, readDeployment } from "./config/deployment.ts";
 import { type FerryEnv, loadEnv } from "./config/env.ts";
 import { ControlClient } from "./control/client.ts";
 
+/** A deployment reached: its settings, AWS clients and control-plane client. */
 export interface Connection {
   env: FerryEnv;
+  /** The deployment file's stack outputs: bucket, queue prefix, registration function. */
   deployment: Deployment;
+  /** SQS, S3 and Lambda clients for this deployment (injected everywhere below). */
   aws: AwsClients;
+  /** Calls the registration function: endpoints, functions, sessions, cancellations. */
   control: ControlClient;
+  /** Close the AWS clients' sockets. */
   close(): void;
 }
 

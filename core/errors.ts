@@ -17,10 +17,13 @@ export interface FerryErrorOptions {
   hint?: string;
 }
 
+/** The base of every error Ferry raises; `instanceof` a subclass says what went wrong. */
 export class FerryError extends Error {
   /** Whether the same operation may succeed if tried again later. */
   readonly retriable: boolean = false;
+  /** Where it happened: the task, endpoint, session or function concerned. */
   readonly context: ErrorContext;
+  /** What the user should do about it, when Ferry knows. */
   readonly hint: string | undefined;
 
   constructor(message: string, options: FerryErrorOptions = {}) {

@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 
 /**
- * Ferry ships as TypeScript source. Node >= 23.6 strips types itself, but never for files
+ * Ferry ships as TypeScript source. Node >= 22.18 strips types itself, but never for files
  * under node_modules (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING), which is where an npm
- * install puts Ferry; Node 22.12-23.5 cannot strip at all. Then tsx loads the sources.
+ * install puts Ferry; a Node before 22.18 does not strip by default. Then tsx loads the sources.
  */
 export function needsTsLoader(): boolean {
   return !process.features.typescript || fileURLToPath(import.meta.url).includes("/node_modules/");

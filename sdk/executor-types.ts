@@ -7,21 +7,51 @@ import type { TaskSpec } from "./task-builder.ts";
 
 // The Executor's public options and return types (executor.ts).
 
+/**
+ * What an Executor talks to. executorFor builds these from a Connection; build them yourself
+ * only to share clients or to test against fakes.
+ */
 export interface ExecutorDeps {
+  /** Sends task messages to the endpoints' queues and long-polls the session's result queue. */
   sqs: SQSClient;
+  /** The control plane: sessions, function versions, endpoint queues, cancels, parked results. */
   control: Pick<ControlClient, "call">;
-  /** Backends for arguments and results sent by reference; unset: everything inline. */
+  /**
+   * Backends for arguments and results sent by reference. Unset: a value that must go by
+   * reference (over its topic's threshold, or not plain JSON) is refused with a ConfigError, and
+   * a result that came by reference cannot be read.
+   */
   stores?: Stores;
+  /** Where warnings go (a malformed result dropped, a session left open); unset: nowhere. */
   logger?: Logger;
 }
 
+/** How an Executor sends tasks and where it keeps its journal; executorFor fills `journalDir`. */
 export interface ExecutorOptions {
-  /** Per-topic store policies (backend and byte threshold), from resolveStorePolicy. @default {} (s3 past 10 kB when a store exists) */
+  /**
+   * How each topic's values travel (resolveStorePolicy builds one): inline up to the policy's
+   * threshold, by reference through its backend past it. A topic named here also asks agents to
+   * send its results the same way, unless their site config sets a policy for it.
+   * @default {} (every topic: s3 past 10,000 bytes)
+   */
   storePolicies?: StorePolicies;
-  /** Where session journals go, so a restarted client can reattach; unset: no journal. */
+  /**
+   * Where session journals go, one file per session, so a restarted client can reattach to its
+   * session with futures for the tasks still pending. Unset: no journal (executorFor sets
+   * `$FERRY_HOME/sessions`).
+   */
   journalDir?: string;
-  /** Defaults for every task. */
+  /**
+   * Walltime of tasks that set none: an agent stops a task that runs longer and reports a
+   * `Timeout` error. 1 to 39,600 s (11 h); anything else is refused at submit.
+   * @default 3_600
+   */
   walltimeSeconds?: number;
+  /**
+   * Deliveries allowed to tasks that set none: each time an agent stops before reporting (a crash,
+   * a kill) counts one. A function that fails is reported as it is, not retried.
+   * @default 3
+   */
   maxAttempts?: number;
   /**
    * With tasks pending and no result for this long, ask the control plane for results agents
@@ -31,9 +61,16 @@ export interface ExecutorOptions {
   parkedCheckIntervalMs?: number;
 }
 
+/** A task's options besides its function and arguments: where it runs, and its limits. */
 export type SubmitOptions = Omit<TaskSpec, "function" | "args">;
 
+/** A submitted task: its id (for `result`, `cancel`, the CLI) and the promise of its result. */
 export interface TaskFuture {
+  /** The task's id, a UUIDv7, as `ferry tasks` and `ferry logs` show it. */
   taskId: string;
+  /**
+   * Settles with the task's result message, failed tasks included (check `ok`); rejects only if
+   * the executor closes first.
+   */
   result: Promise<ResultMessage>;
 }

@@ -32,14 +32,35 @@ interface Outgoing {
 /**
  * Submits tasks to endpoints and collects their results from this session's own result queue,
  * as futures or as an async iterator. Delivery is at least once; duplicates are dropped here by
- * task id. Large arguments go to the proxy store under the topic's policy.
+ * task id. Large arguments go to the proxy store under the topic's policy. With a journal
+ * (executorFor keeps one under `$FERRY_HOME/sessions`), a restarted program can `open` the same
+ * session again and still get every result. Build one with executorFor; call `close` when done.
+ * @example
+ * ```ts
+ * import { connect, executorFor, resolveEndpointId } from "ferry";
+ *
+ * const conn = await connect();
+ * const executor = executorFor(conn);
+ * try {
+ *   const endpointId = await resolveEndpointId(conn.control, "cluster-a");
+ *   const task = await executor.submit("simulate", { steps: 1_000 }, { endpointId });
+ *   const result = await task.result; // a failed task resolves too: check result.ok
+ *   console.log(await executor.value(result)); // throws if the task failed
+ * } finally {
+ *   await executor.close({ closeSession: true });
+ *   conn.close();
+ * }
+ * ```
  */
 export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #options: ExecutorOptions;
   readonly #abort = new AbortController();
   readonly #book = new ResultBook();
-  /** The function's current version (name and content hash), as the agent will check them. */
+  /**
+   * The function's current version (name and content hash), as the agent will check them. Asked
+   * once per name for the executor's life: a version registered later is seen by a new executor.
+   */
   readonly resolveFunction = memoized((name) =>
     this.#deps.control
       .call("getFunction", { name })
@@ -53,18 +74,23 @@ export class Executor {
   #listener: Promise<void> | undefined;
   #closed = false;
 
+  /** Nothing is contacted until `open` or the first submit. */
   constructor(deps: ExecutorDeps, options: ExecutorOptions = {}) {
     this.#deps = deps;
     this.#options = options;
   }
 
+  /** The open session's id (to reattach to later, or for `ferry results`); unset before `open`. */
   get sessionId(): string | undefined {
     return this.#session?.sessionId;
   }
 
   /**
    * Open a new session, or reattach to an existing one: then every task its journal lists
-   * without a result gets a future again, and results that waited in the queue are collected.
+   * without a result gets a future again, tasks journaled but maybe never sent are sent, and
+   * results that waited in the queue or were parked are collected. Submitting opens a new
+   * session if none is open; once open, later calls return that session whatever id they pass.
+   * @param sessionId the session to reattach to; a closed one is refused (ConflictError)
    */
   async open(sessionId?: string): Promise<SessionRecord> {
     if (this.#session) return this.#session;
@@ -100,14 +126,20 @@ export class Executor {
     return session;
   }
 
-  /** Send one task; its future settles with the result message. */
+  /**
+   * Send one task; its future settles with the result message. Resolves once the task is
+   * journaled and its message is in the endpoint's queue.
+   */
   async submit(fn: string, args: unknown, options: SubmitOptions): Promise<TaskFuture> {
     const [future] = await this.submitMany([{ function: fn, args, ...options }]);
     if (!future) throw new FerryError("submit produced no task");
     return future;
   }
 
-  /** Send many tasks with SendMessageBatch (10 a call, several calls in flight). */
+  /**
+   * Send many tasks with SendMessageBatch (10 a call, several calls in flight); the futures come
+   * in the order of `specs`. Every task is checked and its arguments stored before any is sent.
+   */
   async submitMany(specs: TaskSpec[]): Promise<TaskFuture[]> {
     const session = await this.open();
     const built = await Promise.all(specs.map((spec) => this.#build(session, spec)));
@@ -173,23 +205,42 @@ export class Executor {
     return { task, queueUrl, body };
   }
 
-  /** The result of a task submitted in this session (or found in its journal). */
+  /**
+   * The result of a task submitted in this session (or found in its journal on reattach); the
+   * same promise as its TaskFuture. Rejects if the executor closes before the result arrives.
+   */
   result(taskId: string): Promise<ResultMessage> {
     return this.#book.future(taskId);
   }
 
-  /** Tasks still waiting for a result. */
+  /** Tasks still waiting for a result (asking `result` for an id counts it as waiting). */
   pendingTaskIds(): string[] {
     return this.#book.pending();
   }
 
-  /** Every result as it arrives, each task once, until close(). */
+  /**
+   * Every result as it arrives, each task once, in arrival order, until close(); results that
+   * came before the loop started are kept for it. One stream per executor: two loops share it,
+   * each result going to one of them. Results a reattach found already in the journal are not
+   * on it (use `result`). Break out when `pendingTaskIds()` is empty: it ends only at close.
+   */
   results(): AsyncIterable<ResultMessage> {
     return this.#book.stream();
   }
 
-  /** A result's value, fetched from the store when it came by reference (then evicted if temporary). */
-  async value(result: ResultMessage, options: { keep?: boolean } = {}): Promise<unknown> {
+  /**
+   * A result's value: inline as it is, or fetched from the store when it came by reference and
+   * checked against the reference's size and sha256 (a mismatch throws IntegrityError, never
+   * wrong data). A temporary stored value is then deleted, so read it once or pass `keep`.
+   * @throws FerryError when the result is a failure (its error type and message in the text)
+   */
+  async value(
+    result: ResultMessage,
+    options: {
+      /** Leave a temporary stored value in the store, to read it again. @default false */
+      keep?: boolean;
+    } = {},
+  ): Promise<unknown> {
     if (!result.ok)
       throw new FerryError(
         `task ${result.taskId} failed: ${result.error.type}: ${result.error.message}`,
@@ -204,7 +255,8 @@ export class Executor {
 
   /**
    * Ask endpoints to cancel tasks: a queued one never runs, a running one is stopped; either way
-   * its result says Cancelled. A task that already finished keeps its result.
+   * its result says Cancelled. A task that already finished keeps its result. Resolves once the
+   * request is recorded, not when the tasks stop: their results still arrive as usual.
    */
   async cancel(taskIds: string[]): Promise<void> {
     const session = await this.open();
@@ -260,11 +312,19 @@ export class Executor {
    * Stop listening. With `closeSession`, also close the session (its result queue is deleted),
    * but only when no task is still waiting for its result: closing then would make agents park
    * those results instead of sending them. `closeSession: "force"` closes regardless (results
-   * still to come are then parked, and `ferry results` collects them).
+   * still to come are then parked, and `ferry results` collects them). Futures still waiting
+   * reject and `results()` ends. A left-open session can be reattached with `open(sessionId)`.
+   * Closing again does nothing.
    * @returns whether the session was closed, and the tasks still pending
    */
   async close(
-    options: { closeSession?: boolean | "force" } = {},
+    options: {
+      /**
+       * Also close the session: `true` only when no task is pending, `"force"` regardless.
+       * @default false (stop listening; the session stays open for a reattach)
+       */
+      closeSession?: boolean | "force";
+    } = {},
   ): Promise<{ sessionClosed: boolean; pendingTaskIds: string[] }> {
     const pendingTaskIds = this.pendingTaskIds();
     if (this.#closed) return { sessionClosed: false, pendingTaskIds };

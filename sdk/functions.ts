@@ -8,13 +8,24 @@ import { ConfigError } from "#core/errors.ts";
 import { bundleKey } from "#core/names.ts";
 import { type FunctionRecord, shellFunctionSha256 } from "#core/protocol/index.ts";
 
+/**
+ * Where a function is uploaded and registered; from a Connection: `{ s3: conn.aws.s3, bucket:
+ * conn.deployment.bucketName, control: conn.control }`.
+ */
 export interface RegisterNodeFunctionDeps {
+  /** Uploads the bundle; agents download it by its content hash. */
   s3: S3Client;
+  /** The deployment's store bucket. */
   bucket: string;
+  /** Records the version in the function registry. */
   control: Pick<ControlClient, "call">;
 }
 
-/** Bundle a TypeScript/JavaScript module into one ESM file; its sha256 names the function version. */
+/**
+ * Bundle a TypeScript/JavaScript module and its imports into one ESM file (for Node 22+); its
+ * sha256 names the function version, so the same source gives the same version.
+ * @throws ConfigError when the file is missing or does not build (with esbuild's first error)
+ */
 export async function bundleFunction(entry: string): Promise<{ code: Uint8Array; sha256: string }> {
   const file = resolve(entry);
   try {
@@ -60,7 +71,12 @@ function firstBuildError(cause: unknown): string {
 }
 
 /**
- * Bundle, upload by content hash, and record the function in the registry.
+ * Bundle, upload by content hash, and record the function in the registry, where it becomes
+ * the name's current version (the same code again changes nothing). New code under a name
+ * someone else registered is refused. Executors already running keep the version they resolved.
+ * @param entry the module's path; agents call its default export (or its `handler` export)
+ * @param name the registered name tasks call it by
+ * @param description what it does; unset: a description already recorded is kept
  * @param bundle the entry's bundle when the caller already built it (to compare hashes)
  */
 export async function registerNodeFunction(
@@ -89,7 +105,12 @@ export async function registerNodeFunction(
   return record;
 }
 
-/** Register a `shell` function: an argv template run without a shell; its hash covers the argv. */
+/**
+ * Register a `shell` function: an argv template run without a shell (`{scratchDir}` and
+ * `{taskId}` substituted), `{"args": ...}` as JSON on stdin, JSON expected on stdout. Its hash
+ * covers the argv, so a changed command is a new version.
+ * @param description what it does; unset: a description already recorded is kept
+ */
 export async function registerShellFunction(
   deps: Pick<RegisterNodeFunctionDeps, "control">,
   argv: string[],

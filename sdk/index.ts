@@ -7,8 +7,10 @@ export { type FerryEnv, loadEnv } from "#core/config/env.ts";
 export { type Connection, connect } from "#core/connect.ts";
 export {
   ConfigError,
+  ConflictError,
   describeError,
   FerryError,
+  IntegrityError,
   NotFoundError,
   RefusedError,
   TaskFailedError,

@@ -39,37 +39,55 @@ export const JournalEntry = z.discriminatedUnion("kind", [
 ]);
 export type JournalEntry = z.infer<typeof JournalEntry>;
 
+/** Where a journaled task stands: no result yet, or what its result says (see stateOf). */
 export type TaskState = "pending" | "done" | "failed" | "cancelled";
 
+/** One task as its session's journal records it (readJournal), as `ferry tasks` lists it. */
 export interface JournalTask {
   taskId: string;
+  /** The endpoint it was sent to. */
   endpointId: string;
+  /** The function version it runs (name and content hash, resolved at submit). */
   function: FunctionRef;
   topic: string;
+  /** When it was submitted, in ms since the epoch. */
   submittedAt: number;
   state: TaskState;
+  /** Whether Executor.cancel was asked for it (its result may still say done). */
   cancelRequested: boolean;
+  /** Its first result, once one was journaled; a value by reference is read with Executor.value. */
   result?: ResultMessage;
   /** The message of a task journaled but not known to be sent (journals before "sent": none). */
   unsentMessage?: string;
 }
 
+/** A session as its local journal tells it (readJournal): when it opened and closed, its tasks. */
 export interface SessionSummary {
   sessionId: string;
+  /** The session's result queue, where results wait until a client collects them. */
   resultQueueUrl: string;
   /** Absent in journals written before it was recorded, and for sessions without an owner id. */
   ownerId?: string;
+  /** When the session was opened, in ms since the epoch. */
   openedAt: number;
+  /** When this client closed the session; absent while it is open (or closed elsewhere). */
   closedAt?: number;
+  /** Its tasks by task id, in submission order. */
   tasks: Map<string, JournalTask>;
 }
 
 export const journalPath = (dir: string, sessionId: string) => join(dir, `${sessionId}.jsonl`);
 
+/**
+ * The writer of one session's journal, `<dir>/<sessionId>.jsonl`: the Executor appends to it as
+ * tasks are submitted, sent, answered and cancelled. Read one with readJournal.
+ */
 export class SessionJournal {
+  /** The journal file. */
   readonly path: string;
   #fd: number | undefined;
 
+  /** Nothing is written until the first append, which creates `dir` if needed. */
   constructor(dir: string, sessionId: string) {
     this.path = journalPath(dir, sessionId);
   }
@@ -102,7 +120,10 @@ export class SessionJournal {
   }
 }
 
-/** Fold a journal file into its session's tasks; a torn last line (a crash) is skipped. */
+/**
+ * Fold a journal file into its session's tasks; a torn last line (a crash) is skipped.
+ * @returns undefined when the session has no journal in `dir`
+ */
 export async function readJournal(
   dir: string,
   sessionId: string,
@@ -164,6 +185,7 @@ export async function readJournal(
   return summary;
 }
 
+/** The state a result puts its task in: `done` if ok, else `cancelled` or `failed`. */
 export function stateOf(result: ResultMessage): TaskState {
   if (result.ok) return "done";
   return result.error.type === "Cancelled" ? "cancelled" : "failed";

@@ -3,7 +3,11 @@ import { NotFoundError } from "#core/errors.ts";
 import { SafeName, Uuid } from "#core/protocol/index.ts";
 import { closestNames } from "./suggest.ts";
 
-/** Accept an endpoint's UUID or its registered name (one control call for a name). */
+/**
+ * An endpoint's UUID from its UUID or its registered name (one control call for a name; a UUID
+ * is returned as it is, unchecked).
+ * @throws NotFoundError for an unknown name, with the closest registered names as its hint
+ */
 export async function resolveEndpointId(
   control: Pick<ControlClient, "call">,
   idOrName: string,
@@ -35,7 +39,10 @@ async function unknownEndpoint(
   return new NotFoundError(`no endpoint named ${name}`, { hint });
 }
 
-/** Check a function name is registered; if not, say which registered names are close. */
+/**
+ * Check a function name is registered, before submitting many tasks that would all fail.
+ * @throws NotFoundError when it is not, with the close registered names in its hint
+ */
 export async function checkFunctionName(
   control: Pick<ControlClient, "call">,
   name: string,

@@ -17,21 +17,37 @@ import type { ResultMessage } from "#core/protocol/index.ts";
  */
 const RESULT_VISIBILITY_SECONDS = 5;
 
+/**
+ * What a ResultListener polls and whom it hands results to. The Executor builds one for its
+ * session; use one directly only to collect a session's results without an Executor.
+ */
 export interface ResultListenerOptions {
+  /** Receives from the result queue and deletes what was handled. */
   sqs: SQSClient;
+  /** For parked results, and to re-open the session when its queue is gone. */
   control: Pick<ControlClient, "call">;
+  /** The session whose results these are. */
   sessionId: string;
+  /** The session's result queue (SessionRecord.resultQueueUrl). */
   queueUrl: string;
-  /** Aborts the listener (the executor closes). */
+  /** Aborts the listener (the executor closes): `run` then resolves. */
   signal: AbortSignal;
+  /** Where poll failures and a re-opened or closed session are reported; unset: nowhere. */
   logger?: Logger | undefined;
-  /** Handles a batch from the queue; resolves once the results are journaled, before deletes. */
+  /**
+   * Handles a batch of raw message bodies from the queue; resolves once the results are
+   * journaled, before they are deleted (a crash in between re-delivers them). Copies are
+   * possible: drop them by task id.
+   */
   onMessages(bodies: string[]): Promise<void>;
-  /** Handles results the control plane kept for the session (parked by agents). */
+  /**
+   * Handles results the control plane kept for the session (parked by agents). The same ones come
+   * again at each check, and may duplicate queue results: drop them by task id.
+   */
   onParked(results: ResultMessage[]): Promise<void>;
   /** Whether parked results may exist already (a reattach); a new session has none. @default false */
   reattached?: boolean;
-  /** How many results the session still waits for. */
+  /** How many results the session still waits for; parked ones are sought only while some are. */
   pending(): number;
   /**
    * After this long with tasks pending and no result, ask the control plane for parked ones.
@@ -59,10 +75,16 @@ export class ResultListener {
   /** The session was closed elsewhere: only parked results can still come. */
   #closed = false;
 
+  /** Nothing is contacted until `run`. */
   constructor(options: ResultListenerOptions) {
     this.#o = options;
   }
 
+  /**
+   * Poll until the signal aborts, then resolve. Receive failures are logged and retried with
+   * capped backoff; it rejects only if `onMessages` does. A queue that stays missing re-opens the
+   * session (recreating it), or finds the session closed and waits on parked results only.
+   */
   async run(): Promise<void> {
     if (this.#o.reattached) await this.#collectParked();
     let failures = 0;
@@ -175,7 +197,10 @@ export class ResultListener {
   }
 }
 
-/** Every result the control plane holds for a session, page by page. */
+/**
+ * Every result the control plane holds (parked) for a session, page by page, until the pages
+ * end or `signal` aborts. Listing leaves them there: a second call sees them again.
+ */
 export async function forEachParkedPage(
   control: Pick<ControlClient, "call">,
   sessionId: string,

@@ -1,6 +1,8 @@
 /**
  * Names close to a misspelled one, for "did you mean": at most `limit`, within an edit
- * distance of about a third of the name. Hand-written: a few lines, and no dependency for it.
+ * distance of about a third of the name (case ignored), closest first. Hand-written: a few
+ * lines, and no dependency for it.
+ * @param limit the most names returned (default 3)
  */
 export function closestNames(wanted: string, names: readonly string[], limit = 3): string[] {
   const max = Math.max(1, Math.floor(wanted.length / 3));

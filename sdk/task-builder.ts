@@ -14,15 +14,37 @@ import {
   type Stores,
 } from "#core/store/index.ts";
 
+/** One task for Executor.submitMany: which function runs, on what, where, within what limits. */
 export interface TaskSpec {
+  /**
+   * A registered function's name. The executor asks once for its current version (content hash),
+   * and agents run exactly that version.
+   */
   function: string;
+  /**
+   * The function's argument. Plain JSON goes inline up to the topic's threshold, by reference
+   * past it; typed arrays, Dates, bigints and the like go by reference (msgpack). `undefined`
+   * arrives as `null`.
+   */
   args: unknown;
+  /** The endpoint's UUID (resolveEndpointId turns a registered name into one). */
   endpointId: string;
-  /** @default "default" */
+  /**
+   * Picks the store policy for the arguments and the result, and is reported with the result.
+   * @default "default"
+   */
   topic?: string;
-  /** @default 3_600 */
+  /**
+   * How long the task may run before the agent stops it and reports a `Timeout` error; 1 to
+   * 39,600 s (11 h), else refused before anything is sent.
+   * @default ExecutorOptions.walltimeSeconds, else 3_600
+   */
   walltimeSeconds?: number;
-  /** @default 3 */
+  /**
+   * How many deliveries the task may have: an agent that stops before reporting (crash, kill)
+   * uses one. A function that fails is reported as it is, not retried. 1 to 100.
+   * @default ExecutorOptions.maxAttempts, else 3
+   */
   maxAttempts?: number;
 }
 

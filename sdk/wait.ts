@@ -3,8 +3,12 @@ import type { ControlClient } from "#core/control/index.ts";
 import { TransientError } from "#core/errors.ts";
 
 /**
- * Wait until every endpoint has an online agent (a fresh heartbeat).
- * @param pollIntervalMs @default 250
+ * Wait until every endpoint has an online agent (a fresh heartbeat), e.g. before submitting to
+ * endpoints whose agents were just started. Checks at least once, however short the timeout.
+ * @param endpointIds endpoint UUIDs (resolveEndpointId turns names into them)
+ * @param timeoutMs how long to wait in all
+ * @param pollIntervalMs the time between checks (default 250)
+ * @throws TransientError naming the endpoints still offline when the time is up
  */
 export async function waitForEndpointsOnline(
   control: Pick<ControlClient, "call">,

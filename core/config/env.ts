@@ -40,12 +40,19 @@ const EnvSchema = z.object({
     .optional(),
 });
 
+/** Ferry's settings from the environment, checked and with defaults filled (see loadEnv). */
 export interface FerryEnv {
+  /** FERRY_HOME: the deployment file, session journals, spools. @default ~/.ferry */
   home: string;
+  /** FERRY_DEPLOYMENT. @default $FERRY_HOME/deployment.json */
   deploymentPath: string;
+  /** FERRY_STACK: which stack of a deployment file that holds several. */
   stackName: string | undefined;
+  /** AWS_REGION (or AWS_DEFAULT_REGION); unset: the deployment's region. */
   region: string | undefined;
+  /** AWS_ENDPOINT_URL and its _SQS, _S3, _LAMBDA forms: AWS calls sent elsewhere. */
   endpoints: { sqs?: string; s3?: string; lambda?: string };
+  /** Whether AWS keys were given in this environment (see staticCredentials). */
   hasStaticCredentials: boolean;
   /** FERRY_LOCAL_BACKEND, when set. */
   localBackend: LocalBackendName | undefined;
@@ -59,6 +66,10 @@ export interface FerryEnv {
     | undefined;
 }
 
+/**
+ * Read Ferry's environment variables, the one place they are read.
+ * @throws ConfigError naming the variable that is invalid
+ */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): FerryEnv {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {

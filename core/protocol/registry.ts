@@ -55,6 +55,7 @@ export const ShellFunctionSpec = z.object({
 export const FunctionSpec = z.discriminatedUnion("kind", [NodeFunctionSpec, ShellFunctionSpec]);
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 
+/** A registered function: its name, the sha256 of its code, and how an agent runs it. */
 export const FunctionRecord = z.object({
   v: Version,
   name: SafeName,
