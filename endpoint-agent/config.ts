@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, homedir, tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -192,6 +192,16 @@ export async function loadSiteConfig(
   }
 }
 
+/**
+ * A local directory of the site config (scratch, cache, spool): `~` and `~/...` are the agent
+ * user's home, as a shell would read them (YAML leaves them literal, and a `~` folder would
+ * appear in the cwd).
+ */
+function sitePath(path: string): string {
+  if (path === "~") return homedir();
+  return resolve(path.startsWith("~/") ? join(homedir(), path.slice(2)) : path);
+}
+
 /** Every default that depends on the machine or the environment, in one place. */
 export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
   const home = loadEnv().home;
@@ -204,9 +214,9 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     gpuIds: c.gpuIds,
     allowedFunctions: c.allowedFunctions,
     passEnv: c.passEnv,
-    scratchDir: resolve(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),
-    cacheDir: resolve(c.cacheDir ?? join(home, "cache")),
-    spoolDir: resolve(c.spoolDir ?? join(home, "spool")),
+    scratchDir: sitePath(c.scratchDir ?? join(tmpdir(), "ferry-scratch")),
+    cacheDir: sitePath(c.cacheDir ?? join(home, "cache")),
+    spoolDir: sitePath(c.spoolDir ?? join(home, "spool")),
     defaultWalltimeSeconds: c.defaultWalltimeSeconds,
     visibilityTimeoutSeconds: c.visibilityTimeoutSeconds,
     heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,

@@ -1,5 +1,5 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSiteConfig } from "#agent/index.ts";
@@ -43,6 +43,14 @@ describe("site config", () => {
       scratchDir: "/tmp/x",
       shutdownGraceSeconds: 5,
     });
+  });
+
+  it("reads ~ in a directory as the agent user's home", async () => {
+    const path = await write("home.yaml", "cacheDir: ~/.ferry/cache\nspoolDir: ~/spool\n");
+    const c = await loadSiteConfig(path);
+    expect(c.cacheDir).toBe(join(homedir(), ".ferry", "cache"));
+    expect(c.spoolDir).toBe(join(homedir(), "spool"));
+    expect(c.cacheDir).not.toContain("~");
   });
 
   it("reads JSON and takes one slot per GPU", async () => {
