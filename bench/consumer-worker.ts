@@ -3,7 +3,7 @@
 // library deletes each message after its handler returns.
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
-import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import type { WorkerArgs } from "./raw-queues.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as WorkerArgs;

@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import type { WorkerArgs } from "./raw-queues.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as WorkerArgs;

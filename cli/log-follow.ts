@@ -1,4 +1,4 @@
-import { classifyAwsError } from "#core/aws/errors.ts";
+import { classifyAwsError } from "#core/aws/index.ts";
 import { sleep } from "#core/backoff.ts";
 import type { Connection } from "#core/connect.ts";
 import { describeError, ProtocolError } from "#core/errors.ts";

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { isQueueMissing } from "#core/aws/errors.ts";
+import { isQueueMissing } from "#core/aws/index.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";

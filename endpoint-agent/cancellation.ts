@@ -1,5 +1,5 @@
 import { nextDelayMs } from "#core/backoff.ts";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
 import { MAX_CANCELLATION_IDS, Uuid } from "#core/protocol/index.ts";
 

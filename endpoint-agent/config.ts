@@ -3,7 +3,7 @@ import { availableParallelism, homedir, tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { loadEnv } from "#core/config/env.ts";
+import { loadEnv } from "#core/config/index.ts";
 import { ConfigError } from "#core/errors.ts";
 import {
   MAX_WALLTIME_SECONDS,

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
 
 /** Everything the agent talks to, injected so tests and the CLI choose the clients. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import { FerryError, RefusedError, TransientError } from "#core/errors.ts";
 import {
   type FunctionRecord,

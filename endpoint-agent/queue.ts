@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { classifyAwsError } from "#core/aws/errors.ts";
+import { classifyAwsError } from "#core/aws/index.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import { ConfigError, NotFoundError, TransientError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import { queueNames } from "#core/names.ts";

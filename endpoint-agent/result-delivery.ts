@@ -1,6 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { awsErrorCode, classifyAwsError } from "#core/aws/errors.ts";
-import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import { awsErrorCode, classifyAwsError, SqsBatchers } from "#core/aws/index.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { describeError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import { SqsBatchers } from "#core/aws/index.ts";
 import type { Logger } from "#core/logger.ts";
 import { createStores } from "#core/store/index.ts";
 import { CancellationWatcher } from "./cancellation.ts";

@@ -1,5 +1,5 @@
 import type { Message } from "@aws-sdk/client-sqs";
-import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import type { SqsBatchers } from "#core/aws/index.ts";
 import type { Logger } from "#core/logger.ts";
 import type { Stores } from "#core/store/index.ts";
 import type { CancellationWatcher } from "./cancellation.ts";

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import type { SqsBatchers } from "#core/aws/index.ts";
 import type { Logger } from "#core/logger.ts";
 import { SQS_VISIBILITY_CEILING_SECONDS } from "#core/protocol/index.ts";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { LOCAL_BACKENDS, type LocalBackendName } from "#core/config/env.ts";
+import { LOCAL_BACKENDS, type LocalBackendName } from "#core/config/index.ts";
 import { FerryError } from "#core/errors.ts";
 import { tsLoaderExecArgv } from "#core/ts-loader.ts";
 

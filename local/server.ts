@@ -3,7 +3,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { LOCAL_BACKENDS } from "#core/config/env.ts";
+import { LOCAL_BACKENDS } from "#core/config/index.ts";
 import { type LocalState, localStatePath } from "./daemon.ts";
 import { startLocal } from "./stack.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { LocalBackendName } from "#core/config/env.ts";
+import type { LocalBackendName } from "#core/config/index.ts";
 import { ConfigError } from "#core/errors.ts";
 import { synthFerryTemplate } from "#infra/index.ts";
 import { type LocalBackend, provision, startBackend } from "./backends/index.ts";

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { classifyAwsError } from "#core/aws/errors.ts";
+import { classifyAwsError } from "#core/aws/index.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import { describeError, NotFoundError, RefusedError, TransientError } from "#core/errors.ts";
 

@@ -3,7 +3,7 @@
  * "ferry"`). The CLI and the campaigns use only what is named here.
  */
 
-export { type FerryEnv, loadEnv } from "#core/config/env.ts";
+export { type FerryEnv, loadEnv } from "#core/config/index.ts";
 export { type Connection, connect } from "#core/connect.ts";
 export {
   ConfigError,

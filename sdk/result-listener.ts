@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { classifyAwsError } from "#core/aws/errors.ts";
+import { classifyAwsError } from "#core/aws/index.ts";
 import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/index.ts";
 import { ConflictError } from "#core/errors.ts";

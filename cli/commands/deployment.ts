@@ -1,6 +1,6 @@
 import { DeleteQueueCommand, paginateListQueues } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
-import { isQueueMissing } from "#core/aws/errors.ts";
+import { isQueueMissing } from "#core/aws/index.ts";
 import type { Connection } from "#core/connect.ts";
 import { queueNames } from "#core/names.ts";
 import { withConnection } from "../connection.ts";

@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { loadEnv } from "#core/config/env.ts";
+import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
 import { ConfigError, NotFoundError } from "#core/errors.ts";
 import {

@@ -1,3 +1,4 @@
+export { type EntryOutcome, RequestBatcher, type RequestBatcherOptions } from "./batcher.ts";
 export {
   type AwsClientOptions,
   type AwsClients,
@@ -12,3 +13,4 @@ export {
   isQueueMissing,
 } from "./errors.ts";
 export { untilQueueAnswers } from "./queue-ready.ts";
+export { SqsBatchers, type SqsBatchersOptions, SqsEntryError } from "./sqs-batchers.ts";

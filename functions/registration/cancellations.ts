@@ -1,6 +1,5 @@
 import { registryKeys } from "#core/names.ts";
-import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
-import type { CancellationRecord } from "#core/protocol/registry.ts";
+import { type CancellationRecord, PROTOCOL_VERSION } from "#core/protocol/index.ts";
 import { mapLimit } from "./concurrency.ts";
 import type { RecordStore } from "./registry-store.ts";
 

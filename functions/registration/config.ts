@@ -1,5 +1,5 @@
-import { type AwsClientOptions, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
-import { loadEnv } from "#core/config/env.ts";
+import { type AwsClientOptions, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
+import { loadEnv } from "#core/config/index.ts";
 import { ConfigError } from "#core/errors.ts";
 
 export interface RegistrationConfig {

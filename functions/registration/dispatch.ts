@@ -1,11 +1,12 @@
 import { describeError, ProtocolError } from "#core/errors.ts";
-import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
 import {
   type ControlErrorBody,
   ControlRequest,
   type ControlResponse,
-} from "#core/protocol/control.ts";
-import { parseJsonWith, parseWith } from "#core/protocol/parse.ts";
+  PROTOCOL_VERSION,
+  parseJsonWith,
+  parseWith,
+} from "#core/protocol/index.ts";
 import { type Caller, OPERATOR } from "./caller.ts";
 import { toControlError } from "./errors.ts";
 import {

@@ -2,8 +2,12 @@ import { isDeepStrictEqual } from "node:util";
 import { NotFoundError } from "#core/errors.ts";
 import { newEndpointId } from "#core/ids.ts";
 import { queueNames, registryKeys } from "#core/names.ts";
-import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
-import { EndpointNameRecord, EndpointRecord, HeartbeatRecord } from "#core/protocol/registry.ts";
+import {
+  EndpointNameRecord,
+  EndpointRecord,
+  HeartbeatRecord,
+  PROTOCOL_VERSION,
+} from "#core/protocol/index.ts";
 import { type Caller, ownerOf, requireOwner } from "./caller.ts";
 import { mapLimit } from "./concurrency.ts";
 import { type ServiceContext, taskQueueAttributes } from "./context.ts";

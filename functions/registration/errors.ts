@@ -1,4 +1,4 @@
-import { classifyAwsError } from "#core/aws/errors.ts";
+import { classifyAwsError } from "#core/aws/index.ts";
 import {
   ConflictError,
   describeError,
@@ -7,7 +7,7 @@ import {
   RefusedError,
   TransientError,
 } from "#core/errors.ts";
-import type { ControlErrorBody } from "#core/protocol/control.ts";
+import type { ControlErrorBody } from "#core/protocol/index.ts";
 
 export { ConflictError };
 

@@ -1,9 +1,12 @@
 import { isDeepStrictEqual } from "node:util";
 import { NotFoundError, ProtocolError } from "#core/errors.ts";
 import { bundleKey, registryKeys } from "#core/names.ts";
-import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
-import { shellFunctionSha256 } from "#core/protocol/function-hash.ts";
-import { FunctionRecord, type FunctionSpec } from "#core/protocol/registry.ts";
+import {
+  FunctionRecord,
+  type FunctionSpec,
+  PROTOCOL_VERSION,
+  shellFunctionSha256,
+} from "#core/protocol/index.ts";
 import { type Caller, ownerOf, requireOwner } from "./caller.ts";
 import type { ServiceContext } from "./context.ts";
 import { ConflictError } from "./errors.ts";

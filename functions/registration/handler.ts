@@ -1,6 +1,6 @@
-import { createAwsClients } from "#core/aws/clients.ts";
+import { createAwsClients } from "#core/aws/index.ts";
 import { describeError } from "#core/errors.ts";
-import type { ControlResponse } from "#core/protocol/control.ts";
+import type { ControlResponse } from "#core/protocol/index.ts";
 import { loadRegistrationConfig } from "./config.ts";
 import { createHandler, failure, type RegistrationHandler } from "./dispatch.ts";
 import type { UrlResponse } from "./url-event.ts";

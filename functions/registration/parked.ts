@@ -1,6 +1,5 @@
 import { registryKeys } from "#core/names.ts";
-import { PROTOCOL_VERSION } from "#core/protocol/common.ts";
-import { ParkedResult, type ResultMessage } from "#core/protocol/index.ts";
+import { ParkedResult, PROTOCOL_VERSION, type ResultMessage } from "#core/protocol/index.ts";
 import type { RecordStore } from "./registry-store.ts";
 
 /**

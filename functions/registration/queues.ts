@@ -5,8 +5,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { hasAwsCode, isQueueMissing } from "#core/aws/errors.ts";
-import { untilQueueAnswers } from "#core/aws/queue-ready.ts";
+import { hasAwsCode, isQueueMissing, untilQueueAnswers } from "#core/aws/index.ts";
 import { TransientError } from "#core/errors.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { ControlAction, ControlData, ControlRequest } from "#core/protocol/control.ts";
+import type { ControlAction, ControlData, ControlRequest } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
 
 /** A request's fields without the envelope (`v`, `action`). */

@@ -1,4 +1,4 @@
-import type { ControlAction } from "#core/protocol/control.ts";
+import type { ControlAction } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
 import type { RegistrationDeps, ServiceContext } from "./context.ts";
 import { endpointHandlers } from "./endpoints.ts";

@@ -1,5 +1,9 @@
-import type { EndpointView } from "#core/protocol/control.ts";
-import type { EndpointRecord, EndpointStatus, HeartbeatRecord } from "#core/protocol/registry.ts";
+import type {
+  EndpointRecord,
+  EndpointStatus,
+  EndpointView,
+  HeartbeatRecord,
+} from "#core/protocol/index.ts";
 
 /** Agents heartbeat every 30 s: three missed beats and the endpoint is no longer online. */
 export const ONLINE_WITHIN_MS = 90_000;

@@ -1,4 +1,4 @@
-import type { ControlErrorBody, ControlResponse } from "#core/protocol/control.ts";
+import type { ControlErrorBody, ControlResponse } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
 
 /** What a Lambda function URL handler returns (payload format 2.0). */

@@ -1,4 +1,4 @@
-import type { LocalBackendName } from "#core/config/env.ts";
+import type { LocalBackendName } from "#core/config/index.ts";
 import type { LocalBucket, LocalPlan, LocalQueue } from "../template.ts";
 
 /** What every local emulator backend is started with. */

@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
-import { untilQueueAnswers } from "#core/aws/queue-ready.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS, untilQueueAnswers } from "#core/aws/index.ts";
 import { ConfigError } from "#core/errors.ts";
 import type { BackendOptions, EmulatorServer, LocalBackend } from "./backend.ts";
 import { startCompatS3 } from "./compat-s3.ts";

@@ -1,4 +1,4 @@
-import type { LocalBackendName } from "#core/config/env.ts";
+import type { LocalBackendName } from "#core/config/index.ts";
 import type { BackendOptions, LocalBackend } from "./backend.ts";
 import { startCompatBackend } from "./compat.ts";
 import { startFauxqsBackend } from "./fauxqs.ts";

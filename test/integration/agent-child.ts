@@ -11,8 +11,8 @@ import {
   type SiteConfigInput,
   serveUntilSignalled,
 } from "#agent/index.ts";
-import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
-import type { ControlClient } from "#core/control/client.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import { NotFoundError } from "#core/errors.ts";
 import { createLogger } from "#core/logger.ts";
 import type { FunctionRecord } from "#core/protocol/index.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
-import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import type { FunctionRef } from "#core/protocol/index.ts";
 import { type Harness, queueBodies, startHarness, waitUntil } from "./agent-harness.ts";
 import { CuttableProxy } from "./cuttable-proxy.ts";

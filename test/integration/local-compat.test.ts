@@ -21,7 +21,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
 import { type S3Workarounds, startCompatS3 } from "#local/backends/compat-s3.ts";

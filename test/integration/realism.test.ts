@@ -18,7 +18,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import {
   type RealismFaults,
   RealismProxy,

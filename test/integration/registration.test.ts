@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import { NotFoundError } from "#core/errors.ts";
 import { bundleKey, queueNames, registryKeys } from "#core/names.ts";
 import {
@@ -16,8 +16,8 @@ import {
   type ControlErrorBody,
   ControlResponse,
   ControlResponseData,
-} from "#core/protocol/control.ts";
-import { shellFunctionSha256 } from "#core/protocol/function-hash.ts";
+  shellFunctionSha256,
+} from "#core/protocol/index.ts";
 import {
   createHandler,
   createRegistrationService,

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import { IntegrityError, NotFoundError, RefusedError } from "#core/errors.ts";
-import type { Payload, StoreRef } from "#core/protocol/payload.ts";
+import type { Payload, StoreRef } from "#core/protocol/index.ts";
 import {
   createStores,
   decodePayload,

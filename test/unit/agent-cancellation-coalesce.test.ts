@@ -2,7 +2,7 @@
 // control plane capped an agent's throughput. Checks beyond maxChecksInFlight now share calls.
 import { describe, expect, it } from "vitest";
 import { CancellationWatcher } from "#agent/cancellation.ts";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
 
 const SESSION = "01920000-0000-7000-8000-0000000000ff";

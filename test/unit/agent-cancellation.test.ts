@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mayHaveBeenCancelled } from "#agent/agent.ts";
 import { CancellationWatcher } from "#agent/cancellation.ts";
-import type { ControlClient } from "#core/control/client.ts";
+import type { ControlClient } from "#core/control/index.ts";
 import { TransientError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type EntryOutcome, RequestBatcher } from "#core/aws/batcher.ts";
+import { type EntryOutcome, RequestBatcher } from "#core/aws/index.ts";
 
 /** A send whose calls the test finishes by hand, recording each batch. */
 function manualSend() {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StackOutputs } from "#core/config/deployment.ts";
+import { StackOutputs } from "#core/config/index.ts";
 import { liveLogLocation } from "#core/store/index.ts";
 import { CALLER_USER_ID, OWN_ENDPOINT_ID } from "#infra/access-policies.ts";
 import { FERRY_LOGICAL_IDS, FerryStack, type FerryStackProps } from "#infra/ferry-stack.ts";

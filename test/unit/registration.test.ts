@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMULATOR_CREDENTIALS } from "#core/aws/clients.ts";
+import { EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import { ConfigError, NotFoundError, ProtocolError, TransientError } from "#core/errors.ts";
 import { loadRegistrationConfig } from "#functions/registration/config.ts";
 import { ConflictError, toControlError } from "#functions/registration/errors.ts";

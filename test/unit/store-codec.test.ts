@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, RefusedError } from "#core/errors.ts";
-import { Payload } from "#core/protocol/payload.ts";
+import { Payload } from "#core/protocol/index.ts";
 import {
   chooseCodec,
   createFileStore,

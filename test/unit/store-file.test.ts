@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IntegrityError, NotFoundError, RefusedError } from "#core/errors.ts";
-import type { StoreRef } from "#core/protocol/payload.ts";
+import type { StoreRef } from "#core/protocol/index.ts";
 import {
   createFileStore,
   decodePayload,
+  encodePayload,
   type FileStore,
   resolveStorePolicy,
 } from "#core/store/index.ts";
-import { encodePayload } from "#core/store/payload.ts";
 
 let base: string;
 let dir: string;

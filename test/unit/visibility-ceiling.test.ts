@@ -2,7 +2,7 @@
 // must stay under that ceiling instead of being refused, and say so when they cannot.
 import { describe, expect, it } from "vitest";
 import { VisibilityKeeper } from "#agent/visibility.ts";
-import type { SqsBatchers } from "#core/aws/sqs-batchers.ts";
+import type { SqsBatchers } from "#core/aws/index.ts";
 import { createLogger } from "#core/logger.ts";
 import { SQS_VISIBILITY_CEILING_SECONDS } from "#core/protocol/index.ts";
 
