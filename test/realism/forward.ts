@@ -97,6 +97,13 @@ export function forward(
         upRes.resume();
         return;
       }
+      // The client gave up while upstream was answering: nothing to write to (pipeline would
+      // throw at once on a destroyed stream).
+      if (res.destroyed) {
+        upRes.resume();
+        resolve(status);
+        return;
+      }
       res.writeHead(status, upRes.statusMessage, endToEndHeaders(upRes.headers));
       pipeline(upRes, res, () => resolve(status));
     };
