@@ -6,6 +6,7 @@ import {
   type SessionRecord,
 } from "#core/protocol/index.ts";
 import { decodePayload, deletePayload, isTemporaryPayload } from "#core/store/index.ts";
+import { asCompleted } from "./as-completed.ts";
 import { sendInBatches } from "./batch-sender.ts";
 import type { ExecutorDeps, ExecutorOptions, SubmitOptions, TaskFuture } from "./executor-types.ts";
 import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
@@ -222,10 +223,17 @@ export class Executor {
    * Every result as it arrives, each task once, in arrival order, until close(); results that
    * came before the loop started are kept for it. One stream per executor: two loops share it,
    * each result going to one of them. Results a reattach found already in the journal are not
-   * on it (use `result`). Break out when `pendingTaskIds()` is empty: it ends only at close.
+   * on it (use `result`). It ends only at close: for a known set of tasks, loop over
+   * `asCompleted(futures)` instead, which ends when all are in. (Breaking out when
+   * `pendingTaskIds()` is empty drops results that arrived during the loop's last await.)
    */
   results(): AsyncIterable<ResultMessage> {
     return this.#book.stream();
+  }
+
+  /** These tasks' results as they arrive, first first; ends when all are in (see asCompleted). */
+  asCompleted(futures: readonly TaskFuture[]): AsyncIterable<ResultMessage> {
+    return asCompleted(futures);
   }
 
   /**

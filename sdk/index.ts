@@ -18,6 +18,7 @@ export {
   TransientError,
 } from "#core/errors.ts";
 export type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
+export { asCompleted } from "./as-completed.ts";
 export {
   Executor,
   type ExecutorDeps,
