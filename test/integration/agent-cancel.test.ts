@@ -118,7 +118,11 @@ describe("cancelling tasks", () => {
     expect(Number(readFileSync(path, "utf8"))).not.toBe(cancelledPid);
     // Cancelling a task that already finished changes nothing for it.
     await h.cancelTasks([result.taskId]);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // A later task's result proves the agent went on past the cancellation; the empty queues,
+    // that no second result for the first is on its way.
+    const later = await h.sendTask(marks, { path: join(h.dir, "later"), ms: 0 });
+    await h.results.waitFor(later);
+    await h.drained();
     expect(h.results.byTask(result.taskId)).toHaveLength(1);
   });
 });

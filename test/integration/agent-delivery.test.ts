@@ -65,7 +65,7 @@ describe("delivery", () => {
       const taskId = await h.sendTask(work, { ms: 7_000 });
       const result = await h.results.waitFor(taskId, 30_000);
       expect(result.attempt).toBe(1);
-      await new Promise((r) => setTimeout(r, 2_500));
+      await h.drained();
       expect(h.results.byTask(taskId)).toHaveLength(1);
     } finally {
       await Promise.all(agents.map((a) => a.close()));
@@ -145,8 +145,7 @@ describe("delivery", () => {
       const results = await Promise.all(ids.map((id) => h.results.waitFor(id, 45_000)));
       for (const r of results) expect(r.ok).toBe(true);
       await waitUntil(() => readdirSync(spoolDir).length === 0, 10_000, "spool emptied");
-      await waitUntil(() => queueBodies(h.server, h.taskQueueName).length === 0, 10_000);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await h.drained();
       for (const id of ids) expect(h.results.byTask(id)).toHaveLength(1);
     } finally {
       await agent.close();
@@ -221,7 +220,7 @@ describe("shutdown", () => {
       const result = await h.results.waitFor(taskId, 30_000);
       expect(result.ok).toBe(true);
       expect(result.attempt).toBe(2);
-      await new Promise((r) => setTimeout(r, 2_500));
+      await h.drained();
       expect(h.results.byTask(taskId)).toHaveLength(1);
       // The dead agent's worker noticed its parent was gone and left.
       await waitUntil(() => !alive(workerPid), 10_000, "orphaned worker exit");

@@ -86,6 +86,12 @@ export interface Harness {
   sendTask(fn: FunctionRef, args: unknown, extra?: Partial<TaskMessageInput>): Promise<string>;
   sendRaw(body: string): Promise<void>;
   results: ResultCollector;
+  /**
+   * Resolves once the task queue and the result queue hold no message, ready or in flight:
+   * every task message is deleted (none can be delivered again) and every result sent has
+   * been collected. "No duplicate" is asserted after this, not after a sleep.
+   */
+  drained(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -216,6 +222,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     controlCalls: () => getFunctionCalls,
     results: collector,
+    drained: (timeoutMs = 20_000) =>
+      waitUntil(
+        () =>
+          queueBodies(server, taskQueueName).length === 0 &&
+          queueBodies(server, queueNames.results(PREFIX, sessionId)).length === 0,
+        timeoutMs,
+        "the task and result queues to empty",
+      ),
     deps: (clients = aws) => ({
       sqs: clients.sqs,
       s3: clients.s3,
