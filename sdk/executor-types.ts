@@ -74,3 +74,18 @@ export interface TaskFuture {
    */
   result: Promise<ResultMessage>;
 }
+
+/** Options of Executor.value. */
+export interface ValueOptions {
+  /** Leave a temporary stored value in the store, to read it again. @default false */
+  keep?: boolean;
+}
+
+/** Options of Executor.close. */
+export interface CloseOptions {
+  /**
+   * Also close the session: `true` only when no task is pending, `"force"` regardless.
+   * @default false (stop listening; the session stays open for a reattach)
+   */
+  closeSession?: boolean | "force";
+}

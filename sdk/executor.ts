@@ -1,34 +1,31 @@
 import { FerryError } from "#core/errors.ts";
-import {
-  type FunctionRef,
-  parseJsonWith,
-  ResultMessage,
-  type SessionRecord,
-} from "#core/protocol/index.ts";
-import { decodePayload, deletePayload, isTemporaryPayload } from "#core/store/index.ts";
+import type { FunctionRef, ResultMessage, SessionRecord } from "#core/protocol/index.ts";
 import { asCompleted } from "./as-completed.ts";
-import { sendInBatches } from "./batch-sender.ts";
-import type { ExecutorDeps, ExecutorOptions, SubmitOptions, TaskFuture } from "./executor-types.ts";
-import { type JournalEntry, type JournalTask, readJournal, SessionJournal } from "./journal.ts";
-import { memoized } from "./memo.ts";
-import { ResultBook } from "./result-book.ts";
-import { ResultListener } from "./result-listener.ts";
-import { buildTask, type TaskSpec } from "./task-builder.ts";
-
-export type {
+import type {
+  CloseOptions,
   ExecutorDeps,
   ExecutorOptions,
   SubmitOptions,
   TaskFuture,
+  ValueOptions,
+} from "./executor-types.ts";
+import { type JournalTask, readJournal, SessionJournal } from "./journal.ts";
+import { memoized } from "./memo.ts";
+import { ResultBook } from "./result-book.ts";
+import { ResultListener } from "./result-listener.ts";
+import { parseResultBody, resultValue } from "./result-value.ts";
+import { buildTask, type TaskSpec } from "./task-builder.ts";
+import { type Outgoing, sendAndJournal, submittedEntries } from "./task-sender.ts";
+
+export type {
+  CloseOptions,
+  ExecutorDeps,
+  ExecutorOptions,
+  SubmitOptions,
+  TaskFuture,
+  ValueOptions,
 } from "./executor-types.ts";
 export type { TaskSpec } from "./task-builder.ts";
-
-/** A task message on its way to its endpoint's queue. */
-interface Outgoing {
-  queueUrl: string;
-  id: string;
-  body: string;
-}
 
 /**
  * Submits tasks to endpoints and collects their results from this session's own result queue,
@@ -144,17 +141,8 @@ export class Executor {
   async submitMany(specs: TaskSpec[]): Promise<TaskFuture[]> {
     const session = await this.open();
     const built = await Promise.all(specs.map((spec) => this.#build(session, spec)));
-    const journal: JournalEntry[] = built.map(({ task, body }) => ({
-      kind: "submitted",
-      taskId: task.taskId,
-      endpointId: task.endpointId,
-      function: task.function,
-      topic: task.topic,
-      at: task.created,
-      message: body,
-    }));
     // Journal first: a crash after sending must still know the task exists.
-    await this.#journal?.append(journal);
+    await this.#journal?.append(submittedEntries(built));
     for (const { task } of built) void this.#book.future(task.taskId);
     await this.#sendAll(
       built.map(({ task, queueUrl, body }) => ({ queueUrl, id: task.taskId, body })),
@@ -162,20 +150,8 @@ export class Executor {
     return built.map(({ task }) => ({ taskId: task.taskId, result: this.result(task.taskId) }));
   }
 
-  /**
-   * Send, by queue, then journal that the messages are out (so a reattach need not send them
-   * again).
-   */
-  async #sendAll(outgoing: readonly Outgoing[]): Promise<void> {
-    const byQueue = Map.groupBy(outgoing, (o) => o.queueUrl);
-    await Promise.all(
-      [...byQueue].map(async ([queueUrl, messages]) => {
-        await sendInBatches(this.#deps.sqs, queueUrl, messages, { signal: this.#abort.signal });
-        await this.#journal?.append([
-          { kind: "sent", taskIds: messages.map((m) => m.id), at: Date.now() },
-        ]);
-      }),
-    );
+  #sendAll(outgoing: readonly Outgoing[]): Promise<void> {
+    return sendAndJournal(this.#deps.sqs, this.#journal, outgoing, this.#abort.signal);
   }
 
   /**
@@ -242,23 +218,8 @@ export class Executor {
    * wrong data). A temporary stored value is then deleted, so read it once or pass `keep`.
    * @throws FerryError when the result is a failure (its error type and message in the text)
    */
-  async value(
-    result: ResultMessage,
-    options: {
-      /** Leave a temporary stored value in the store, to read it again. @default false */
-      keep?: boolean;
-    } = {},
-  ): Promise<unknown> {
-    if (!result.ok)
-      throw new FerryError(
-        `task ${result.taskId} failed: ${result.error.type}: ${result.error.message}`,
-        { context: { taskId: result.taskId } },
-      );
-    const stores = this.#deps.stores ?? {};
-    const value = await decodePayload(result.value, stores);
-    if (!options.keep && isTemporaryPayload(result.value))
-      await deletePayload(result.value, stores).catch(() => undefined);
-    return value;
+  value(result: ResultMessage, options: ValueOptions = {}): Promise<unknown> {
+    return resultValue(result, this.#deps.stores ?? {}, options);
   }
 
   /**
@@ -288,7 +249,11 @@ export class Executor {
         ? {}
         : { parkedCheckIntervalMs: this.#options.parkedCheckIntervalMs }),
       onMessages: (bodies) =>
-        this.#accept(bodies.map((b) => this.#parse(b)).filter((r) => r !== undefined)),
+        this.#accept(
+          bodies
+            .map((b) => parseResultBody(b, this.#deps.logger, sessionId))
+            .filter((r) => r !== undefined),
+        ),
       onParked: (results) => this.#accept(results),
     });
     return listener.run();
@@ -304,18 +269,6 @@ export class Executor {
     await this.#journal?.append(fresh.map((result) => ({ kind: "result", result })));
   }
 
-  #parse(body: string): ResultMessage | undefined {
-    try {
-      return parseJsonWith(ResultMessage, body, "result message");
-    } catch (error) {
-      this.#deps.logger?.error(
-        { err: error, sessionId: this.sessionId },
-        "dropped a malformed result",
-      );
-      return undefined;
-    }
-  }
-
   /**
    * Stop listening. With `closeSession`, also close the session (its result queue is deleted),
    * but only when no task is still waiting for its result: closing then would make agents park
@@ -326,13 +279,7 @@ export class Executor {
    * @returns whether the session was closed, and the tasks still pending
    */
   async close(
-    options: {
-      /**
-       * Also close the session: `true` only when no task is pending, `"force"` regardless.
-       * @default false (stop listening; the session stays open for a reattach)
-       */
-      closeSession?: boolean | "force";
-    } = {},
+    options: CloseOptions = {},
   ): Promise<{ sessionClosed: boolean; pendingTaskIds: string[] }> {
     const pendingTaskIds = this.pendingTaskIds();
     if (this.#closed) return { sessionClosed: false, pendingTaskIds };

@@ -20,12 +20,14 @@ export {
 export type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
 export { asCompleted } from "./as-completed.ts";
 export {
+  type CloseOptions,
   Executor,
   type ExecutorDeps,
   type ExecutorOptions,
   type SubmitOptions,
   type TaskFuture,
   type TaskSpec,
+  type ValueOptions,
 } from "./executor.ts";
 export { executorFor, journalDirOf } from "./from-connection.ts";
 export {
