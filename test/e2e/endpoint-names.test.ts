@@ -31,6 +31,7 @@ it("registering a name twice returns the same endpoint (a set-up script may run 
 });
 
 it("a misspelled endpoint name gets a one-line error with the closest names", async () => {
+  await runFerryJson<EndpointRecord>(["endpoint", "register", `names-${suffix}`]);
   const r = await runFerry(["endpoint", "status", `namse-${suffix}`]);
   expect(r.code).toBe(3);
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -64,9 +65,20 @@ it("refuses to deregister an endpoint with queued tasks unless forced", async ()
   const file = join(dir, "one.jsonl");
   await writeFile(file, `${JSON.stringify({ args: { n: 1 } })}\n`);
   // No agent: the task stays queued.
-  await runFerry(["submit", file, "-f", `nm-${suffix}`, "-e", e.endpointId, "--timeout", "1"]);
+  const sent = await runFerry([
+    "submit",
+    file,
+    "-f",
+    `nm-${suffix}`,
+    "-e",
+    e.endpointId,
+    "--timeout",
+    "1",
+  ]);
   const refused = await runFerry(["endpoint", "deregister", `dereg-${suffix}`]);
-  expect(refused.code).toBe(2);
+  expect(refused.code, `submit: ${sent.code} ${sent.stderr}\nderegister: ${refused.stderr}`).toBe(
+    2,
+  );
   expect(refused.stderr).toContain(`endpoint dereg-${suffix} has 1 task(s) in its queue`);
   const forced = await runFerry(["endpoint", "deregister", `dereg-${suffix}`, "--force"]);
   expect(forced.code, forced.stderr).toBe(0);

@@ -17,12 +17,15 @@ let conn: Connection;
 let endpoint: EndpointRecord;
 let agent: AgentProcess;
 let workDir: string;
+const SUMSQ = "examples/functions/sum-squares.ts";
 
 beforeAll(async () => {
   conn = await connectForTest();
   workDir = await mkdtemp(join(tmpdir(), "ferry-e2e-"));
   endpoint = await runFerryJson<EndpointRecord>(["endpoint", "register", `e2e-${suffix}`]);
   agent = spawnAgent({ endpointId: endpoint.endpointId, env: ferryEnv() });
+  // Every test can use it, in any order; the CLI test registers it again (idempotent).
+  await runFerryJson(["function", "register", SUMSQ, "--name", `sumsq-${suffix}`]);
 });
 
 afterAll(async () => {
