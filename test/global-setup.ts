@@ -11,6 +11,8 @@ declare module "vitest" {
     ferryHome: string;
     /** The deployment file every test reads, as the CLI and agents do. */
     deploymentPath: string;
+    /** The local deployment's registration bundle (its CDK asset); "" for an external one. */
+    registrationBundle: string;
   }
 }
 
@@ -31,6 +33,8 @@ export default async function setup(project: TestProject) {
     project.provide("deploymentPath", local.deploymentPath);
   }
   project.provide("ferryHome", home);
+  const registration = local?.functions.find((fn) => fn.exportName === "handler");
+  project.provide("registrationBundle", registration?.bundleFile ?? "");
   return async () => {
     await local?.stop();
     await rm(home, { recursive: true, force: true });

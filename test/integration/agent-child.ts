@@ -1,7 +1,6 @@
 /**
  * An endpoint agent as a real child process, for the kill -9 and SIGTERM tests. Its spec (a
- * JSON file named by argv[2]) says where the emulator is; function records are read from a
- * JSON file on each lookup, standing in for the registration service.
+ * JSON file named by argv[2]) says where the emulator and the registration function are.
  * Prints "ready" on stdout once the agent is running.
  */
 import { readFileSync } from "node:fs";
@@ -12,37 +11,28 @@ import {
   serveUntilSignalled,
 } from "#agent/index.ts";
 import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
-import type { ControlClient } from "#core/control/index.ts";
-import { NotFoundError } from "#core/errors.ts";
+import { ControlClient } from "#core/control/index.ts";
 import { createLogger } from "#core/logger.ts";
-import type { FunctionRecord } from "#core/protocol/index.ts";
 
 export interface ChildSpec {
   address: string;
+  /** The local Lambda Invoke API hosting the registration function, and its name. */
+  lambdaUrl: string;
+  registrationFunction: string;
   endpointId: string;
   bucket: string;
   queuePrefix: string;
   deadLetterQueueUrl: string;
-  functionsFile: string;
   config: Partial<SiteConfigInput>;
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as ChildSpec;
 const aws = createAwsClients({
   region: "us-east-1",
-  endpoints: { sqs: spec.address, s3: spec.address },
+  endpoints: { sqs: spec.address, s3: spec.address, lambda: spec.lambdaUrl },
   credentials: EMULATOR_CREDENTIALS,
 });
-const control = {
-  async call(action: string, request: Record<string, unknown>) {
-    if (action === "heartbeat") return { at: Date.now() };
-    if (action === "checkCancellations") return { cancelled: [] };
-    const records = JSON.parse(readFileSync(spec.functionsFile, "utf8")) as FunctionRecord[];
-    const record = records.find((r) => r.name === request.name && r.sha256 === request.sha256);
-    if (!record) throw new NotFoundError(`function ${request.name} is not registered`);
-    return { function: record };
-  },
-} as unknown as Pick<ControlClient, "call">;
+const control = new ControlClient({ lambda: aws.lambda, functionName: spec.registrationFunction });
 const logger = createLogger({ component: "endpoint-agent" });
 const agent = new EndpointAgent({
   endpointId: spec.endpointId,

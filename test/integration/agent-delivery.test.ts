@@ -1,35 +1,37 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
 import { createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import type { FunctionRef } from "#core/protocol/index.ts";
 import { type Harness, queueBodies, startHarness, waitUntil } from "./agent-harness.ts";
 import { CuttableProxy } from "./cuttable-proxy.ts";
 
-// Short polls: closing an agent cuts its long poll, and the server may still hand the next
-// message to that dead poll (it comes back after the receive visibility). Blocks wait it out.
 const POLL_WAIT_SECONDS = 1;
-const settle = () => new Promise((r) => setTimeout(r, POLL_WAIT_SECONDS * 1000 + 200));
 
+// A fresh emulator and registry for each test: a test's agents, killed or closed mid-poll,
+// leave nothing behind (no message taken by a dead poll, no spool) for the next one to meet.
 let h: Harness;
 let work: FunctionRef;
-beforeAll(async () => {
+beforeEach(async () => {
   h = await startHarness();
   h.results.start();
-  // Writes a marker when it starts (so a test knows it is running), then sleeps.
+  // Writes a marker when it starts (so a test knows it is running), then sleeps `ms`, or until
+  // the file `gate` exists (a task that cannot end before the test lets it).
   work = await h.registerNode(
     "work",
-    `import { writeFileSync } from "node:fs";
-     export default async (a: { ms: number; marker?: string }) => {
+    `import { existsSync, writeFileSync } from "node:fs";
+     export default async (a: { ms: number; marker?: string; gate?: string }) => {
        if (a.marker) writeFileSync(a.marker, String(process.pid));
        await new Promise((r) => setTimeout(r, a.ms));
+       while (a.gate && !existsSync(a.gate)) await new Promise((r) => setTimeout(r, 50));
        return { slept: a.ms, pid: process.pid };
      };`,
   );
 });
-afterAll(async () => {
+afterEach(async () => {
   await h?.close();
 });
 
@@ -69,7 +71,6 @@ describe("delivery", () => {
       expect(h.results.byTask(taskId)).toHaveLength(1);
     } finally {
       await Promise.all(agents.map((a) => a.close()));
-      await settle();
     }
   });
 
@@ -80,7 +81,7 @@ describe("delivery", () => {
       new ReceiveMessageCommand({ QueueUrl: h.taskQueueUrl, VisibilityTimeout: 1 }),
     );
     expect(first.Messages).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1_100));
+    // The agent receives it once its 1 s visibility ends: a second receive, over maxAttempts.
     const agent = await startAgent();
     try {
       const result = await h.results.waitFor(taskId);
@@ -91,7 +92,6 @@ describe("delivery", () => {
       await waitUntil(() => queueBodies(h.server, h.taskQueueName).length === 0, 5_000);
     } finally {
       await agent.close();
-      await settle();
     }
   });
 
@@ -108,7 +108,6 @@ describe("delivery", () => {
       expect(h.controlCalls() - before).toBe(3);
     } finally {
       await agent.close();
-      await settle();
     }
   });
 
@@ -132,15 +131,20 @@ describe("delivery", () => {
       await Promise.all(ms.map((m) => started(m ?? "")));
       await proxy.cut();
       const outage = Date.now();
+      // Both tasks ended during the outage: their results are in the spool, not sent.
       await waitUntil(
-        () => existsSync(spoolDir) && readdirSync(spoolDir).some((f) => f.endsWith(".json")),
-        15_000,
-        "a spooled result",
+        () =>
+          existsSync(spoolDir) &&
+          readdirSync(spoolDir).filter((f) => f.endsWith(".json")).length === 2,
+        20_000,
+        "both results spooled",
       );
       // A third task is sent during the outage; the agent cannot see it yet.
       ids.push(await h.sendTask(work, { ms: 10 }));
-      await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - outage))));
       for (const id of ids) expect(h.results.byTask(id)).toHaveLength(0);
+      // The outage lasts 10 s in all (the scenario's length, not a wait for something): long
+      // enough for the spool's retries to back off more than once.
+      await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - outage))));
       await proxy.listen();
       const results = await Promise.all(ids.map((id) => h.results.waitFor(id, 45_000)));
       for (const r of results) expect(r.ok).toBe(true);
@@ -151,7 +155,6 @@ describe("delivery", () => {
       await agent.close();
       viaProxy.destroy();
       await proxy.cut();
-      await settle();
     }
   });
 });
@@ -161,17 +164,16 @@ describe("shutdown", () => {
     const a = await startAgent({ workers: 2, shutdownGraceSeconds: 1 });
     const short = marker();
     const long = marker();
+    const gate = join(h.dir, "gate-drain");
     const shortId = await h.sendTask(work, { ms: 300, marker: short });
-    const longId = await h.sendTask(work, { ms: 4_000, marker: long });
+    const longId = await h.sendTask(work, { ms: 0, marker: long, gate });
     await Promise.all([started(short), started(long)]);
-    const t0 = Date.now();
+    // Bounded: close() returns while the long task cannot have ended (its gate is shut).
     await a.close("test drain");
-    // Grace 1 s + SIGTERM->SIGKILL grace 1 s + slack: bounded.
-    expect(Date.now() - t0).toBeLessThan(6_000);
     expect(a.state).toBe("stopped");
     expect((await h.results.waitFor(shortId)).ok).toBe(true);
     expect(h.results.byTask(longId)).toHaveLength(0);
-    await settle();
+    await writeFile(gate, "");
     const b = await startAgent();
     try {
       const result = await h.results.waitFor(longId, 30_000);
@@ -180,22 +182,21 @@ describe("shutdown", () => {
       expect(h.results.byTask(longId)).toHaveLength(1);
     } finally {
       await b.close();
-      await settle();
     }
   });
 
   it("SIGTERM makes a child agent drain within its grace and release its task", async () => {
     const child = await h.spawnAgent({ shutdownGraceSeconds: 1, pollWaitSeconds: 1 });
     const m = marker();
-    const taskId = await h.sendTask(work, { ms: 4_000, marker: m });
+    const gate = join(h.dir, "gate-sigterm");
+    const taskId = await h.sendTask(work, { ms: 0, marker: m, gate });
     await started(m);
-    const t0 = Date.now();
     child.child.kill("SIGTERM");
+    // It exits cleanly while its task cannot have ended (the gate is shut).
     const exit = await child.exited;
     expect(exit.code, child.stderr()).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(7_000);
     expect(h.results.byTask(taskId)).toHaveLength(0);
-    await settle();
+    await writeFile(gate, "");
     const b = await startAgent();
     try {
       const result = await h.results.waitFor(taskId, 30_000);
@@ -203,7 +204,6 @@ describe("shutdown", () => {
       expect(h.results.byTask(taskId)).toHaveLength(1);
     } finally {
       await b.close();
-      await settle();
     }
   });
 
@@ -234,8 +234,8 @@ describe("shutdown", () => {
     // sh records its pid (the group's) and waits on a child: a whole group outlives the agent.
     const orphan = await h.registerShell("orphan", ["sh", "-c", `echo $$ > ${mark}; sleep 60`]);
     const child = await h.spawnAgent({ pollWaitSeconds: 1 });
-    // Two attempts: an earlier test's agent cut off mid-poll may have taken (and dropped) the
-    // message once already; the point here is the reaping, not the attempt count.
+    // Two attempts: the restarted agent may receive the task again once its visibility ends;
+    // the point here is the reaping, not the attempt count.
     const taskId = await h.sendTask(orphan, {}, { walltimeSeconds: 120, maxAttempts: 2 });
     await started(mark);
     const pgid = Number(readFileSync(mark, "utf8"));
@@ -249,8 +249,7 @@ describe("shutdown", () => {
         return false;
       }
     };
-    // Nothing stops it by itself: sleep 60 keeps going without its agent.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Its agent is gone and the group lives on: sleep 60 does not stop by itself.
     expect(groupAlive()).toBe(true);
     const b = await startAgent();
     try {
@@ -258,7 +257,6 @@ describe("shutdown", () => {
       expect(h.results.byTask(taskId).length).toBeLessThanOrEqual(1);
     } finally {
       await b.close();
-      await settle();
     }
   });
 });

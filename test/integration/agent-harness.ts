@@ -1,9 +1,8 @@
 /**
- * A private emulator (fauxqs) with the resources one endpoint needs, a `control` for the agent,
- * and helpers to register functions, send tasks and collect results. Used by the agent
- * integration tests only. `control` is a stand-in registry by default (tests can forge records
- * through it); with `{ control: "registration" }` it is the real registration service
- * (functions/registration's handler) over the same emulator, as the Lambda would run it.
+ * A private emulator (fauxqs) with the resources one endpoint needs, the real registration
+ * function (functions/registration's bundle, as `cdk deploy` ships it) behind the local Lambda
+ * Invoke API, a ControlClient for the agent, and helpers to register functions, send tasks and
+ * collect results. Used by the agent integration tests only.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -21,18 +20,16 @@ import {
 } from "@aws-sdk/client-sqs";
 import { build } from "esbuild";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { inject } from "vitest";
 import type { AgentDeps, SiteConfig, SiteConfigInput } from "#agent/index.ts";
 import { EndpointAgent, loadSiteConfig } from "#agent/index.ts";
 import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
-import type { ControlClient } from "#core/control/index.ts";
-import { FerryError, NotFoundError, TransientError } from "#core/errors.ts";
+import { ControlClient } from "#core/control/index.ts";
+import { TransientError } from "#core/errors.ts";
 import { newEndpointId, newSessionId, newTaskId } from "#core/ids.ts";
 import { createLogger } from "#core/logger.ts";
-import { bundleKey, queueNames } from "#core/names.ts";
+import { bundleKey, queueNames, registryKeys } from "#core/names.ts";
 import {
-  type ControlAction,
-  ControlResponse,
-  ControlResponseData,
   type FunctionRecord,
   type FunctionRef,
   type HeartbeatRecord,
@@ -40,7 +37,7 @@ import {
   shellFunctionSha256,
   type TaskMessageInput,
 } from "#core/protocol/index.ts";
-import { createHandler, type RegistrationHandler } from "#functions/registration/index.ts";
+import { startLambdaHost } from "#local/index.ts";
 
 import type { ChildSpec } from "./agent-child.ts";
 
@@ -66,10 +63,18 @@ export interface Harness {
   dlqUrl: string;
   dlqName: string;
   dir: string;
-  functions: Map<string, FunctionRecord>;
+  /** The registration function's Invoke API, for agents in child processes. */
+  lambdaUrl: string;
+  /** The agent's control client: the real one, counting calls and able to fail getFunction. */
+  control: Pick<ControlClient, "call">;
   heartbeats: Array<Omit<HeartbeatRecord, "v" | "at">>;
-  /** Results the agent parked with the stand-in control plane (the real one keeps its own). */
-  parked: ResultMessage[];
+  /** Results parked with the registration function for a session (the harness's by default). */
+  parked(sessionId?: string): Promise<ResultMessage[]>;
+  /**
+   * Write a function record straight into the registry's bucket, past the registration
+   * function's checks, as someone with write access to the bucket could.
+   */
+  forgeFunction(record: FunctionRecord): Promise<void>;
   /** The next `n` getFunction calls fail as if the registration service were unreachable. */
   failControl(n: number): void;
   /** getFunction calls answered so far, failed ones included. */
@@ -95,12 +100,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export interface HarnessOptions {
-  /** Who answers the agent's control calls. @default "stand-in" */
-  control?: "stand-in" | "registration";
-}
+const REGISTRATION = "ferry-registration";
 
-export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness(): Promise<Harness> {
   const server = await startFauxqs({ port: 0, logger: false });
   const aws = createAwsClients({
     region: "us-east-1",
@@ -117,88 +119,62 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const tasks = server.createQueue(taskQueueName);
   const results = server.createQueue(queueNames.results(PREFIX, sessionId));
   const dir = await mkdtemp(join(tmpdir(), "ferry-agent-test-"));
-  const functions = new Map<string, FunctionRecord>();
   const heartbeats: Harness["heartbeats"] = [];
   const logger = createLogger({}, { level: process.env.FERRY_LOG_LEVEL ?? "silent" });
 
-  const registration =
-    options.control === "registration"
-      ? createHandler({
-          sqs: aws.sqs,
-          s3: aws.s3,
-          bucket: BUCKET,
-          dlqArn: dlq.queueArn,
-          queuePrefix: PREFIX,
-          maxReceiveCount: 10,
-        })
-      : undefined;
-  // The stand-in answers the actions the agent uses, like the registration function would.
-  const cancelled = new Set<string>();
-  const parked: ResultMessage[] = [];
-  const standIn = (action: string, request: Record<string, unknown>): unknown => {
-    switch (action) {
-      case "getFunction": {
-        const record = functions.get(`${request.name}@${request.sha256}`);
-        if (!record) throw new NotFoundError(`function ${request.name} is not registered`);
-        return { function: record };
-      }
-      case "heartbeat":
-        return { at: Date.now() };
-      case "cancelTasks":
-        for (const id of request.taskIds as string[]) cancelled.add(`${request.sessionId}/${id}`);
-        return { cancelled: new Set(request.taskIds as string[]).size };
-      case "checkCancellations": {
-        // As the registry does: a cancellation counts for the session the task names.
-        const tasks = request.tasks as Array<{ taskId: string; sessionId: string }>;
-        return {
-          cancelled: tasks
-            .filter((t) => cancelled.has(`${t.sessionId}/${t.taskId}`))
-            .map((t) => t.taskId),
-        };
-      }
-      case "describeEndpoint":
-        // Only what the agent asks it for: whether the endpoint is registered.
-        if (request.endpointId !== endpointId)
-          throw new NotFoundError(`endpoint ${request.endpointId} is not registered`);
-        return {};
-      case "parkResult":
-        parked.push(ResultMessage.parse(request.result));
-        return { parked: true };
-      default:
-        throw new Error(`unexpected control action ${action}`);
-    }
-  };
+  const lambda = await startLambdaHost([
+    {
+      name: REGISTRATION,
+      bundleFile: await registrationBundle(dir),
+      exportName: "handler",
+      environment: {
+        AWS_REGION: "us-east-1",
+        AWS_ENDPOINT_URL: server.address,
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+        FERRY_BUCKET: BUCKET,
+        FERRY_DLQ_ARN: dlq.queueArn,
+        FERRY_QUEUE_PREFIX: PREFIX,
+        FERRY_MAX_RECEIVE_COUNT: "10",
+      },
+    },
+  ]);
+  const lambdaAws = createAwsClients({
+    region: "us-east-1",
+    endpoints: { lambda: lambda.url },
+    credentials: EMULATOR_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const real = new ControlClient({ lambda: lambdaAws.lambda, functionName: REGISTRATION });
   let failuresLeft = 0;
   let getFunctionCalls = 0;
+  // The real client, observed: tests count getFunction calls, make some fail, read heartbeats.
   const control = {
-    async call(action: string, request: Record<string, unknown>) {
+    call(action, request, options) {
       if (action === "getFunction") {
         getFunctionCalls++;
         if (failuresLeft > 0) {
           failuresLeft--;
-          throw new TransientError("cannot reach the registration function (getFunction)");
+          return Promise.reject(
+            new TransientError("cannot reach the registration function (getFunction)"),
+          );
         }
       }
       if (action === "heartbeat") {
-        heartbeats.push(request.heartbeat as Harness["heartbeats"][number]);
+        heartbeats.push(
+          (request as unknown as { heartbeat: Harness["heartbeats"][number] }).heartbeat,
+        );
       }
-      return registration
-        ? invoke(registration, action as ControlAction, request)
-        : standIn(action, request);
+      return real.call(action, request, options);
     },
-  } as unknown as Pick<ControlClient, "call">;
-  if (registration) {
-    // The real service keeps records: the endpoint (heartbeats need it) and the session.
-    await invoke(registration, "registerEndpoint", { name: "agent-test", endpointId });
-    await invoke(registration, "openSession", { sessionId });
-  }
-  const registerFunction = async (record: FunctionRecord) => {
-    functions.set(`${record.name}@${record.sha256}`, record);
-    if (registration) {
-      const { name, sha256, spec } = record;
-      await invoke(registration, "registerFunction", { name, sha256, spec });
-    }
-    return { name: record.name, sha256: record.sha256 };
+  } as Pick<ControlClient, "call">;
+  // The real service keeps records: the endpoint (heartbeats need it) and the session.
+  await real.call("registerEndpoint", { name: "agent-test", endpointId });
+  await real.call("openSession", { sessionId });
+  const registerFunction = async (record: FunctionRecord): Promise<FunctionRef> => {
+    const { name, sha256, spec } = record;
+    await real.call("registerFunction", { name, sha256, spec });
+    return { name, sha256 };
   };
 
   const collector = new ResultCollector(aws, results.queueUrl);
@@ -214,9 +190,31 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dlqUrl: dlq.queueUrl,
     dlqName,
     dir,
-    functions,
+    lambdaUrl: lambda.url,
+    control,
     heartbeats,
-    parked,
+    async parked(of = sessionId) {
+      const out: ResultMessage[] = [];
+      let after: string | undefined;
+      do {
+        const page = await real.call("listParkedResults", {
+          sessionId: of,
+          ...(after ? { after } : {}),
+        });
+        out.push(...page.results.map((p) => p.result));
+        after = page.next;
+      } while (after !== undefined);
+      return out;
+    },
+    async forgeFunction(record) {
+      await aws.s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: registryKeys.function(record.name, record.sha256),
+          Body: JSON.stringify(record),
+        }),
+      );
+    },
     failControl: (n) => {
       failuresLeft = n;
     },
@@ -253,15 +251,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...overrides,
       }),
     async spawnAgent(config = {}) {
-      const functionsFile = join(dir, "functions.json");
-      await writeFile(functionsFile, JSON.stringify([...functions.values()]));
       const spec: ChildSpec = {
         address: server.address,
+        lambdaUrl: lambda.url,
+        registrationFunction: REGISTRATION,
         endpointId,
         bucket: BUCKET,
         queuePrefix: PREFIX,
         deadLetterQueueUrl: dlq.queueUrl,
-        functionsFile,
         config: {
           workers: 2,
           cacheDir: join(dir, "cache"),
@@ -325,10 +322,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
     },
     async cancelTasks(taskIds) {
-      const out = (await control.call("cancelTasks", { sessionId, taskIds })) as {
-        cancelled: number;
-      };
-      return out.cancelled;
+      return (await real.call("cancelTasks", { sessionId, taskIds })).cancelled;
     },
     async sendTask(fn, args, extra = {}) {
       const taskId = newTaskId();
@@ -356,24 +350,38 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       collector.stop();
       aws.destroy();
+      lambdaAws.destroy();
+      await lambda.close();
       await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** One control call through the registration handler, checked as ControlClient checks it. */
-async function invoke(
-  handler: RegistrationHandler,
-  action: ControlAction,
-  request: Record<string, unknown>,
-): Promise<unknown> {
-  const response = ControlResponse.parse(await handler({ v: 1, action, ...request }));
-  if (!response.ok) {
-    const Err = response.error.type === "NotFound" ? NotFoundError : FerryError;
-    throw new Err(response.error.message);
-  }
-  return ControlResponseData[action].parse(response.data);
+/**
+ * The registration function's bundle: the one the suite's local deployment runs (the CDK
+ * asset, built as `cdk deploy` builds it), or, where the suite runs against an external
+ * deployment, the same entry point bundled here with the stack's esbuild settings.
+ */
+async function registrationBundle(dir: string): Promise<string> {
+  const deployed = inject("registrationBundle");
+  if (deployed) return deployed;
+  const outfile = join(dir, "registration", "index.mjs");
+  await build({
+    entryPoints: [
+      fileURLToPath(new URL("../../functions/registration/handler.ts", import.meta.url)),
+    ],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    mainFields: ["module", "main"],
+    banner: {
+      js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
+  return outfile;
 }
 
 /** Reads the session's result queue in the background; keeps every result, duplicates too. */

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
 import { newSessionId } from "#core/ids.ts";
 import { bundleKey, queueNames } from "#core/names.ts";
@@ -21,16 +21,22 @@ const byRef: StorePolicies = {
   train: { backend: "s3", thresholdBytes: 0 },
   t: { backend: "s3", thresholdBytes: 0 },
 };
-beforeAll(async () => {
-  h = await startHarness();
-  h.results.start();
-});
-afterAll(async () => {
-  await h?.close();
-});
+/**
+ * A fresh emulator and registry for the enclosing describe (or, with "each", for each of its
+ * tests): an agent closed mid-poll may leave a message taken by its cut-off poll, and what one
+ * suite leaves behind never meets another, in whatever order they run.
+ */
+function useHarness(scope: "suite" | "each" = "suite"): void {
+  const [before, after] = scope === "suite" ? [beforeAll, afterAll] : [beforeEach, afterEach];
+  before(async () => {
+    h = await startHarness();
+    h.results.start();
+  });
+  after(async () => {
+    await h?.close();
+  });
+}
 
-// Short polls: closing an agent cuts its long poll, and the server may still hand the next
-// message to that dead poll (it comes back after the receive visibility). Blocks wait it out.
 const POLL_WAIT_SECONDS = 1;
 
 async function withAgent(overrides: Partial<SiteConfigInput> = {}) {
@@ -43,14 +49,14 @@ async function withAgent(overrides: Partial<SiteConfigInput> = {}) {
   return agent;
 }
 
-async function closeAgent(agent: EndpointAgent) {
-  await agent.close();
-  await new Promise((r) => setTimeout(r, POLL_WAIT_SECONDS * 1000 + 200));
+async function closeAgent(agent: EndpointAgent | undefined) {
+  await agent?.close();
 }
 
 const inline = <T>(r: { ok: boolean }) => (r as unknown as { value: { inline: T } }).value.inline;
 
 describe("node and shell functions", () => {
+  useHarness();
   let agent: EndpointAgent;
   let sleepy: FunctionRef;
   let crashes: FunctionRef;
@@ -216,6 +222,7 @@ describe("node and shell functions", () => {
 });
 
 describe("policy", () => {
+  useHarness();
   let agent: EndpointAgent;
   let add: FunctionRef;
   beforeAll(async () => {
@@ -239,7 +246,7 @@ describe("policy", () => {
 
   it("refuses a bundle whose content does not match the registered hash", async () => {
     const sha256 = "f".repeat(64);
-    h.functions.set(`forged@${sha256}`, {
+    await h.forgeFunction({
       v: 1,
       name: "forged",
       sha256,
@@ -269,6 +276,7 @@ describe("policy", () => {
 });
 
 describe("GPUs", () => {
+  useHarness();
   let agent: EndpointAgent;
   beforeAll(async () => {
     agent = await withAgent({ gpuIds: ["0", "1"] });
@@ -311,6 +319,7 @@ describe("GPUs", () => {
 });
 
 describe("slot accounting", () => {
+  useHarness();
   it("neither spins when idle nor receives when every slot is busy (no prefetch)", async () => {
     const deps = h.deps();
     let receives = 0;
@@ -330,21 +339,34 @@ describe("slot accounting", () => {
       deps: { ...deps, sqs: counting },
     });
     await agent.start();
+    // The agent's own heartbeats (one a second) prove time passed, without a fixed sleep.
+    const beatsAfter = async (n: number) => {
+      const from = h.heartbeats.length;
+      await waitUntil(() => h.heartbeats.length >= from + n, 20_000, `${n} heartbeats`);
+    };
     try {
-      // Idle: one long poll per pollWaitSeconds.
+      // Idle: about one long poll per pollWaitSeconds (1 s), not a spin.
       const idleFrom = receives;
-      await new Promise((r) => setTimeout(r, 3_000));
-      expect(receives - idleFrom).toBeLessThanOrEqual(4);
-      // Full: the one slot is busy for 3 s; no receive happens meanwhile.
-      const slow = await h.registerNode(
-        "slow-one",
-        "export default () => new Promise((r) => setTimeout(() => r('done'), 3_000));",
+      await beatsAfter(3);
+      expect(receives - idleFrom).toBeLessThanOrEqual(6);
+      // Full: the one slot is held until the gate opens; no receive happens meanwhile.
+      const gated = await h.registerNode(
+        "gated-one",
+        `import { existsSync } from "node:fs";
+         export default async (a: { gate: string }) => {
+           while (!existsSync(a.gate)) await new Promise((r) => setTimeout(r, 50));
+           return "done";
+         };`,
       );
-      const taskId = await h.sendTask(slow, {});
+      const gate = join(h.dir, "gate-slots");
+      const taskId = await h.sendTask(gated, { gate });
       await waitUntil(() => agent.runningTaskIds.includes(taskId), 10_000, "task running");
+      // A receive in flight when the slot filled may still return; count from after it.
+      await beatsAfter(1);
       const fullFrom = receives;
-      await new Promise((r) => setTimeout(r, 2_000));
+      await beatsAfter(2);
       expect(receives - fullFrom).toBe(0);
+      await writeFile(gate, "");
       expect((await h.results.waitFor(taskId)).ok).toBe(true);
     } finally {
       await closeAgent(agent);
@@ -353,6 +375,7 @@ describe("slot accounting", () => {
 });
 
 describe("large values between the agent and its node workers", () => {
+  useHarness();
   let agent: EndpointAgent;
   let reverse: FunctionRef;
   let fileDir: string;
@@ -430,11 +453,14 @@ async function receiveOne(queueUrl: string, taskId: string): Promise<{ pid: numb
 }
 
 describe("warm workers", () => {
+  useHarness();
   let agent: EndpointAgent;
+  beforeAll(async () => {
+    agent = await withAgent({ workers: 1 });
+  });
   afterAll(() => closeAgent(agent));
 
   it("keeps both functions of an alternating pair warm (2 x slots idle by default)", async () => {
-    agent = await withAgent({ workers: 1 });
     const first = await h.registerNode("pid-a", "export default () => process.pid;");
     const second = await h.registerNode("pid-b", "export default () => process.pid + 0;");
     const pidOf = async (fn: FunctionRef) => {
@@ -478,6 +504,7 @@ describe("warm workers", () => {
 });
 
 describe("prefetch", () => {
+  useHarness("each");
   it("receives a task ahead of a free slot and starts it when the slot frees", async () => {
     const agent = await withAgent({ workers: 1, prefetchTasks: 1 });
     try {
@@ -504,32 +531,46 @@ describe("prefetch", () => {
     const busy = await withAgent({ workers: 1, prefetchTasks: 1 });
     let idle: EndpointAgent | undefined;
     try {
-      const wait = await h.registerNode(
-        "wait-ms-2",
-        "export default (a: { ms: number }) => new Promise((r) => setTimeout(() => r(a.ms), a.ms));",
+      // The long task holds its slot until the test opens its gate: the hand-back cannot lose
+      // a race against it, however slow the machine.
+      const gated = await h.registerNode(
+        "gated",
+        `import { existsSync } from "node:fs";
+         export default async (a: { gate?: string }) => {
+           while (a.gate && !existsSync(a.gate)) await new Promise((r) => setTimeout(r, 50));
+           return "opened";
+         };`,
       );
-      const long = await h.sendTask(wait, { ms: 9_000 });
+      const gate = join(h.dir, "gate-prefetch");
+      const long = await h.sendTask(gated, { gate });
       await waitUntil(() => busy.runningTaskIds.includes(long), 10_000, "long task running");
-      const short = await h.sendTask(wait, { ms: 10 });
+      const short = await h.sendTask(gated, {});
       await waitUntil(() => busy.prefetched === 1, 10_000, "short task prefetched");
       // A second agent with no prefetch: it can only get the short task once it is handed back.
       idle = await withAgent({ workers: 1, prefetchTasks: 0 });
-      const result = await h.results.waitFor(short, 20_000);
+      const result = await h.results.waitFor(short, 30_000);
       expect(result.ok).toBe(true);
-      // Run elsewhere while the long task still ran here; received a second time.
-      expect(result.timings.ended ?? Infinity).toBeLessThan(Date.now());
+      // Run elsewhere while the long task still held its slot here; received a second time.
       expect(busy.runningTaskIds).toContain(long);
+      expect(h.results.byTask(long)).toHaveLength(0);
       expect(result.attempt).toBe(2);
-      expect((await h.results.waitFor(long, 20_000)).ok).toBe(true);
+      await writeFile(gate, "");
+      const longResult = await h.results.waitFor(long, 20_000);
+      expect(longResult.ok).toBe(true);
+      expect(result.timings.ended ?? Infinity).toBeLessThan(longResult.timings.ended ?? 0);
     } finally {
       await closeAgent(busy);
-      if (idle) await closeAgent(idle);
+      await closeAgent(idle);
     }
   });
 });
 
 describe("what the agent accepts back from a worker", () => {
+  useHarness();
   let agent: EndpointAgent;
+  beforeAll(async () => {
+    agent = await withAgent({ workers: 1 });
+  });
   afterAll(() => closeAgent(agent));
 
   // Function code runs in the worker and can talk to the agent over the worker's own IPC
@@ -561,7 +602,6 @@ describe("what the agent accepts back from a worker", () => {
   }
 
   it("refuses a reply naming a file outside the task's staging directory", async () => {
-    agent = await withAgent({ workers: 1 });
     const outcome = await forgedOutcome(
       "forge-escape",
       'process.send(ref("../../../../../../etc/hostname", 1, "0".repeat(64)));',

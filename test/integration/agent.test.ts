@@ -135,13 +135,16 @@ describe("endpoint agent against the emulator", () => {
   it("parks the result of a task whose session queue is gone, then deletes the task and goes on", async () => {
     // A session whose queue is gone (closed): its name is right, the queue is not there.
     const closed = newSessionId();
+    await h.control.call("openSession", { sessionId: closed });
+    await h.control.call("closeSession", { sessionId: closed });
+    const parkedOf = async () => (await h.parked(closed)).filter((r) => r.taskId === taskId);
     const replyTo = h.resultQueueUrl.replace(h.sessionId, closed);
     const taskId = await h.sendTask(add, { a: 1, b: 1 }, { sessionId: closed, replyTo });
     // Meanwhile the agent serves other tasks: the result waits in the spool, not in a slot.
     const next = await h.results.waitFor(await h.sendTask(add, { a: 1, b: 2 }));
     expect(next.ok && next.value).toMatchObject({ inline: { sum: 3 } });
-    await waitUntil(() => h.parked.some((r) => r.taskId === taskId), 20_000, "result parked");
-    const parked = h.parked.find((r) => r.taskId === taskId);
+    await waitUntil(async () => (await parkedOf()).length > 0, 20_000, "result parked");
+    const [parked] = await parkedOf();
     expect(parked?.ok && parked.value).toMatchObject({ inline: { sum: 2 } });
     // Parked first, deleted after: the task message goes only once its result is kept.
     await waitUntil(
@@ -149,7 +152,7 @@ describe("endpoint agent against the emulator", () => {
       10_000,
       "task deleted",
     );
-    expect(h.parked.filter((r) => r.taskId === taskId)).toHaveLength(1);
+    expect(await parkedOf()).toHaveLength(1);
   });
 
   it("never replies to a queue that is not the task's session's: dead-letters it, sends nothing", async () => {

@@ -42,19 +42,10 @@ describe("shell functions take hostile strings literally (argv, no shell)", () =
 
 describe("oversize payloads", () => {
   it("refuses a 2 MB inline argument before anything is sent", async () => {
-    const session = {
-      session: { v: 1, sessionId: h.sessionId, resultQueueUrl: h.resultQueueUrl, openedAt: 1 },
-    };
     const fn = await h.registerNode("echo-big", "export default (a) => a;");
-    const control = {
-      call: async (action: string) => {
-        if (action === "openSession") return session;
-        if (action === "getFunction")
-          return { function: h.functions.get(`${fn.name}@${fn.sha256}`) };
-        if (action === "describeEndpoint") return { endpoint: { queueUrl: h.taskQueueUrl } };
-        throw new Error(`unexpected ${action}`);
-      },
-    } as unknown as ConstructorParameters<typeof Executor>[0]["control"];
+    // The real registration function: the executor opens its own session and looks up the
+    // endpoint's queue there, as against a deployment.
+    const control = h.control as ConstructorParameters<typeof Executor>[0]["control"];
     const executor = new Executor(
       { sqs: h.aws.sqs, control },
       { storePolicies: { big: { backend: "none", thresholdBytes: 0 } } },
