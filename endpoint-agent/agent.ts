@@ -1,23 +1,18 @@
 import { hostname } from "node:os";
-import { type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { isQueueMissing } from "#core/aws/index.ts";
-import { backoffDelayMs, sleep } from "#core/backoff.ts";
+import type { Message } from "@aws-sdk/client-sqs";
+import { sleep } from "#core/backoff.ts";
 import { FerryError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { agentIdFor, Heartbeat } from "./heartbeat.ts";
 import { Prefetch } from "./prefetch.ts";
-import { isDeregistered } from "./queue.ts";
+import { receiveLoop } from "./receive.ts";
 import { createRunContext } from "./run-context.ts";
 import { SlotPool } from "./slots.ts";
 import type { TaskContext } from "./task-context.ts";
 import { handleMessage } from "./task-handler.ts";
-import { RECEIVE_VISIBILITY_SECONDS } from "./visibility.ts";
 import { Waiters } from "./waiters.ts";
-
-/** SQS receives at most 10 messages per call. */
-const MAX_RECEIVE_BATCH = 10;
 
 export { mayHaveBeenCancelled } from "./received.ts";
 
@@ -51,8 +46,7 @@ export class EndpointAgent {
   /** Aborted when draining starts: stops the long poll without cancelling result sends. */
   readonly #receiving = new AbortController();
   readonly #inFlight = new Map<string, InFlight>();
-  /** Messages received ahead of free slots (prefetchTasks), oldest first. */
-  /** Messages received ahead of free slots (created with the run's queue). */
+  /** Messages received ahead of free slots (prefetchTasks); created with the run's queue. */
   #prefetch: Prefetch | undefined;
   /** Wakes the poller when a slot frees or the prefetched queue shrinks. */
   readonly #room = new Waiters();
@@ -107,45 +101,13 @@ export class EndpointAgent {
         logger: this.#log,
       });
       this.#ctx = ctx;
-      this.#heartbeat = new Heartbeat({
-        control: this.#deps.control,
-        endpointId: this.endpointId,
-        agentId: agentIdFor(this.#host, process.pid),
-        host: this.#host,
-        intervalMs: this.#config.heartbeatIntervalSeconds * 1000,
-        snapshot: () => ({
-          slots: { total: this.#slots.total, busy: this.#slots.busy },
-          runningTaskIds: this.runningTaskIds,
-          state: this.#stopping ? "stopped" : this.#state === "draining" ? "draining" : "running",
-        }),
-        signal,
-        logger: this.#log,
-      });
+      this.#heartbeat = this.#newHeartbeat(signal);
       if (this.#closing) {
         // close() came while starting: stop quietly, as if it came just after.
         await this.#shutdown("closed while starting");
         return;
       }
-      this.#heartbeat.start();
-      ctx.cancellations.start();
-      ctx.results.startFlusher();
-      this.#state = "running";
-      this.#prefetch = new Prefetch({
-        sqs: this.#deps.sqs,
-        queueUrl: ctx.taskQueueUrl,
-        signal,
-        cancellations: ctx.cancellations,
-        freeSlots: () => this.#slots.free,
-        active: () => this.#state === "running",
-        start: (message, cancelled, receivedAt) =>
-          this.#dispatch(ctx, message, cancelled, receivedAt),
-        changed: () => this.#room.wake(),
-      });
-      this.#pollLoop = this.#poll(ctx);
-      this.#log.info(
-        { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl: ctx.taskQueueUrl },
-        "endpoint agent running",
-      );
+      this.#begin(ctx, this.#heartbeat);
     } catch (err) {
       await this.#shutdown("start failed");
       throw err;
@@ -218,53 +180,58 @@ export class EndpointAgent {
     this.#resolveDone();
   }
 
-  async #poll(ctx: TaskContext): Promise<void> {
-    const signal = AbortSignal.any([this.#run.signal, this.#receiving.signal]);
-    let failures = 0;
-    while (!signal.aborted) {
-      const room = this.#slots.free + this.#config.prefetchTasks - this.prefetched;
-      if (room <= 0) {
-        await this.#room.wait(signal);
-        continue;
-      }
-      let messages: Message[];
-      try {
-        const out = await this.#deps.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: ctx.taskQueueUrl,
-            MaxNumberOfMessages: Math.min(room, MAX_RECEIVE_BATCH),
-            WaitTimeSeconds: this.#config.pollWaitSeconds,
-            VisibilityTimeout: Math.min(
-              this.#config.visibilityTimeoutSeconds,
-              RECEIVE_VISIBILITY_SECONDS,
-            ),
-            MessageSystemAttributeNames: [
-              "ApproximateReceiveCount",
-              "SentTimestamp",
-              "ApproximateFirstReceiveTimestamp",
-            ],
-          }),
-          { abortSignal: signal },
-        );
-        messages = out.Messages ?? [];
-        failures = 0;
-      } catch (err) {
-        if (signal.aborted) break;
-        if (isQueueMissing(err) && (await isDeregistered(this.#deps.control, this.endpointId))) {
-          // Deregistered under us: nothing more will come; finish what runs and stop.
-          this.#log.error({ err }, "the endpoint was deregistered and its queue deleted: stopping");
-          void this.close("endpoint deregistered");
-          break;
-        }
-        // Anything else, a missing queue of a registered endpoint included (AWS answers so
-        // for a while after CreateQueue), passes: back off and poll again.
-        const delayMs = backoffDelayMs(failures++, { baseMs: 1_000, capMs: 30_000 });
-        this.#log.warn({ err, retryInMs: delayMs }, "cannot receive tasks; retrying");
-        await sleep(delayMs, signal);
-        continue;
-      }
-      if (messages.length > 0) this.#prefetch?.add(messages);
-    }
+  #newHeartbeat(signal: AbortSignal): Heartbeat {
+    return new Heartbeat({
+      control: this.#deps.control,
+      endpointId: this.endpointId,
+      agentId: agentIdFor(this.#host, process.pid),
+      host: this.#host,
+      intervalMs: this.#config.heartbeatIntervalSeconds * 1000,
+      snapshot: () => ({
+        slots: { total: this.#slots.total, busy: this.#slots.busy },
+        runningTaskIds: this.runningTaskIds,
+        state: this.#stopping ? "stopped" : this.#state === "draining" ? "draining" : "running",
+      }),
+      signal,
+      logger: this.#log,
+    });
+  }
+
+  /** Running: heartbeats, the cancellation watcher, the spool's flusher, and the poller. */
+  #begin(ctx: TaskContext, heartbeat: Heartbeat): void {
+    const signal = this.#run.signal;
+    heartbeat.start();
+    ctx.cancellations.start();
+    ctx.results.startFlusher();
+    this.#state = "running";
+    const prefetch = new Prefetch({
+      sqs: this.#deps.sqs,
+      queueUrl: ctx.taskQueueUrl,
+      signal,
+      cancellations: ctx.cancellations,
+      freeSlots: () => this.#slots.free,
+      active: () => this.#state === "running",
+      start: (message, cancelled, receivedAt) =>
+        this.#dispatch(ctx, message, cancelled, receivedAt),
+      changed: () => this.#room.wake(),
+    });
+    this.#prefetch = prefetch;
+    this.#pollLoop = receiveLoop({
+      deps: this.#deps,
+      endpointId: this.endpointId,
+      queueUrl: ctx.taskQueueUrl,
+      config: this.#config,
+      signal: AbortSignal.any([signal, this.#receiving.signal]),
+      room: () => this.#slots.free + this.#config.prefetchTasks - this.prefetched,
+      waitForRoom: (s) => this.#room.wait(s),
+      received: (messages) => prefetch.add(messages),
+      deregistered: () => void this.close("endpoint deregistered"),
+      logger: this.#log,
+    });
+    this.#log.info(
+      { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl: ctx.taskQueueUrl },
+      "endpoint agent running",
+    );
   }
 
   #dispatch(

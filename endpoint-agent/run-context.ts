@@ -60,25 +60,8 @@ export async function createRunContext(o: RunContextOptions): Promise<TaskContex
       bucket: deps.bucket,
       cacheDir: config.cacheDir,
     }),
-    pool: new NodeWorkerPool({
-      maxIdle: config.maxIdleWorkers,
-      killGraceMs: config.killGraceSeconds * 1000,
-      scratchRoot: config.scratchDir,
-      endpointId,
-      passEnv: config.passEnv,
-      logger,
-    }),
-    results: new ResultDelivery({
-      sqs: deps.sqs,
-      batchers,
-      spool: new ResultSpool(join(config.spoolDir, endpointId)),
-      consistencyWindowMs: config.replyRefusalWindowSeconds * 1000,
-      park: async (result, reason, parkSignal) => {
-        await deps.control.call("parkResult", { result, reason }, { signal: parkSignal });
-      },
-      signal,
-      logger,
-    }),
+    pool: workerPool(o),
+    results: resultDelivery(o, batchers),
     batchers,
     cancellations: new CancellationWatcher({
       control: deps.control,
@@ -96,4 +79,31 @@ export async function createRunContext(o: RunContextOptions): Promise<TaskContex
     runSignal: signal,
     logger,
   };
+}
+
+function workerPool({ config, endpointId, logger }: RunContextOptions): NodeWorkerPool {
+  return new NodeWorkerPool({
+    maxIdle: config.maxIdleWorkers,
+    killGraceMs: config.killGraceSeconds * 1000,
+    scratchRoot: config.scratchDir,
+    endpointId,
+    passEnv: config.passEnv,
+    logger,
+  });
+}
+
+/** Results go out through the shared batchers, with the endpoint's spool behind them. */
+function resultDelivery(o: RunContextOptions, batchers: SqsBatchers): ResultDelivery {
+  const { config, deps, endpointId } = o;
+  return new ResultDelivery({
+    sqs: deps.sqs,
+    batchers,
+    spool: new ResultSpool(join(config.spoolDir, endpointId)),
+    consistencyWindowMs: config.replyRefusalWindowSeconds * 1000,
+    park: async (result, reason, parkSignal) => {
+      await deps.control.call("parkResult", { result, reason }, { signal: parkSignal });
+    },
+    signal: o.signal,
+    logger: o.logger,
+  });
 }
