@@ -9,6 +9,9 @@ train: {graphs, ip, options} -> model (kind "mpnn", weights as base64 float32, n
 infer: {model, graphs} -> {mean, std, device, inferSeconds}, one mean and std per molecule
 
 Bad arguments print one line on stderr and exit with status 2.
+
+size: one file of about 400 lines on purpose. It travels inside the shell function's argv
+(``python -c``), so the GPU host needs no checkout; split files would need a packager there.
 """
 
 from __future__ import annotations

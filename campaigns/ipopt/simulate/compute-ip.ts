@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskTimeoutError } from "#core/errors.ts";
-import { smilesToGeometry } from "./geometry.ts";
+import { type Geometry, smilesToGeometry } from "./geometry.ts";
 import { summarizeSdf } from "./sdf.ts";
 import { HARTREE_TO_EV, runXtb } from "./xtb.ts";
 
@@ -49,6 +49,41 @@ export interface IpResult {
 
 /** SMILES -> Open Babel 3D geometry -> xtb; runs in a private temp dir, removed afterwards. */
 export async function computeIp(smiles: string, options: ComputeIpOptions = {}): Promise<IpResult> {
+  const o = withDefaults(options);
+  const started = performance.now();
+  const deadline = started + o.walltimeSeconds * 1000;
+  const remainingMs = () => {
+    const left = deadline - performance.now();
+    if (left <= 0) throw new TaskTimeoutError(`IP of ${smiles} ran past ${o.walltimeSeconds} s`);
+    return left;
+  };
+  const env = xtbEnv(o.xtbParamDir, o.threads);
+  const dir = await mkdtemp(join(tmpdir(), "ferry-ip-"));
+  try {
+    const stage: Stage = { dir, env, xtbPath: o.xtbPath, remainingMs };
+    const neutral = await relaxNeutral(smiles, o, stage);
+    const base = {
+      smiles,
+      method: o.method,
+      charge: neutral.charge,
+      unpaired: neutral.unpaired,
+      geometry: neutral.strategy,
+      seed: o.seed,
+    };
+    const ip =
+      o.method === "xtb-vertical"
+        ? await verticalIp(neutral, stage)
+        : await adiabaticIp(neutral, stage);
+    return { ...base, ...ip, runtimeMs: performance.now() - started };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type Resolved = Required<ComputeIpOptions>;
+
+/** The options with their defaults filled (a default stands in for undefined only, not null). */
+function withDefaults(options: ComputeIpOptions): Resolved {
   const {
     method = "xtb-adiabatic",
     threads = 1,
@@ -59,88 +94,110 @@ export async function computeIp(smiles: string, options: ComputeIpOptions = {}):
     xtbParamDir = process.env.XTBPATH ?? "/usr/share/xtb",
     fallbackConformers = 8,
   } = options;
-  const started = performance.now();
-  const deadline = started + walltimeSeconds * 1000;
-  const remainingMs = () => {
-    const left = deadline - performance.now();
-    if (left <= 0) throw new TaskTimeoutError(`IP of ${smiles} ran past ${walltimeSeconds} s`);
-    return left;
+  return {
+    method,
+    threads,
+    walltimeSeconds,
+    seed,
+    obabelPath,
+    xtbPath,
+    xtbParamDir,
+    fallbackConformers,
   };
-  const env: NodeJS.ProcessEnv = {
+}
+
+/** The environment obabel and xtb run in: parameter files, threads, OpenMP stack. */
+function xtbEnv(xtbParamDir: string, threads: number): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     XTBPATH: xtbParamDir,
     OMP_NUM_THREADS: String(threads),
     OMP_STACKSIZE: process.env.OMP_STACKSIZE ?? "500M",
     MKL_NUM_THREADS: String(threads),
   };
-  const dir = await mkdtemp(join(tmpdir(), "ferry-ip-"));
-  try {
-    const geometry = await smilesToGeometry(smiles, {
-      dir,
-      seed,
-      obabelPath,
-      env,
-      timeoutMs: remainingMs(),
-      fallbackConformers,
-    });
-    const { charge, unpaired } = summarizeSdf(geometry.sdf);
-    const xtb = { xtbPath, env };
-    const neutral = await runXtb({
-      ...xtb,
-      dir: join(dir, "neutral"),
-      geometrySdf: geometry.sdf,
-      charge,
-      unpaired,
-      task: "opt",
-      timeoutMs: remainingMs(),
-    });
-    const relaxed = neutral.optimizedSdf ?? geometry.sdf;
-    const base = {
-      smiles,
-      method,
-      charge,
-      unpaired,
-      geometry: geometry.strategy,
-      seed,
-    };
-    if (method === "xtb-vertical") {
-      const vip = await runXtb({
-        ...xtb,
-        dir: join(dir, "vertical"),
-        geometrySdf: relaxed,
-        charge,
-        unpaired,
-        task: "vip",
-        timeoutMs: remainingMs(),
-      });
-      const vipEv = vip.vipEv ?? Number.NaN;
-      return {
-        ...base,
-        ipEv: vipEv,
-        energies: { neutralHartree: neutral.totalEnergyHartree, vipEv },
-        runtimeMs: performance.now() - started,
-      };
-    }
-    // The cation relaxes from the relaxed neutral: its nearest minimum, as in an adiabatic IP.
-    const cation = await runXtb({
-      ...xtb,
-      dir: join(dir, "cation"),
-      geometrySdf: relaxed,
-      charge: charge + 1,
-      unpaired: unpaired === 0 ? 1 : unpaired - 1,
-      task: "opt",
-      timeoutMs: remainingMs(),
-    });
-    return {
-      ...base,
-      ipEv: (cation.totalEnergyHartree - neutral.totalEnergyHartree) * HARTREE_TO_EV,
-      energies: {
-        neutralHartree: neutral.totalEnergyHartree,
-        cationHartree: cation.totalEnergyHartree,
-      },
-      runtimeMs: performance.now() - started,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+}
+
+/** What every stage runs with; `remainingMs` throws once the walltime is spent. */
+interface Stage {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  xtbPath: string;
+  remainingMs: () => number;
+}
+
+/** The relaxed neutral: its charge and spin, energy, and geometry. */
+interface Neutral {
+  charge: number;
+  unpaired: number;
+  strategy: Geometry["strategy"];
+  energyHartree: number;
+  relaxedSdf: string;
+}
+
+/** An IP stage's outcome: the IP and the energies it came from. */
+type IpOf = Pick<IpResult, "ipEv" | "energies">;
+
+/** Open Babel's geometry, then an xtb optimization of the neutral molecule. */
+async function relaxNeutral(smiles: string, o: Resolved, stage: Stage): Promise<Neutral> {
+  const { dir, env, xtbPath, remainingMs } = stage;
+  const geometry = await smilesToGeometry(smiles, {
+    dir,
+    seed: o.seed,
+    obabelPath: o.obabelPath,
+    env,
+    timeoutMs: remainingMs(),
+    fallbackConformers: o.fallbackConformers,
+  });
+  const { charge, unpaired } = summarizeSdf(geometry.sdf);
+  const neutral = await runXtb({
+    xtbPath,
+    env,
+    dir: join(dir, "neutral"),
+    geometrySdf: geometry.sdf,
+    charge,
+    unpaired,
+    task: "opt",
+    timeoutMs: remainingMs(),
+  });
+  return {
+    charge,
+    unpaired,
+    strategy: geometry.strategy,
+    energyHartree: neutral.totalEnergyHartree,
+    relaxedSdf: neutral.optimizedSdf ?? geometry.sdf,
+  };
+}
+
+/** IPEA-xTB's vertical IP at the relaxed neutral geometry. */
+async function verticalIp(neutral: Neutral, stage: Stage): Promise<IpOf> {
+  const vip = await runXtb({
+    xtbPath: stage.xtbPath,
+    env: stage.env,
+    dir: join(stage.dir, "vertical"),
+    geometrySdf: neutral.relaxedSdf,
+    charge: neutral.charge,
+    unpaired: neutral.unpaired,
+    task: "vip",
+    timeoutMs: stage.remainingMs(),
+  });
+  const vipEv = vip.vipEv ?? Number.NaN;
+  return { ipEv: vipEv, energies: { neutralHartree: neutral.energyHartree, vipEv } };
+}
+
+/** Relaxed cation minus relaxed neutral; the cation relaxes from the relaxed neutral (its nearest minimum). */
+async function adiabaticIp(neutral: Neutral, stage: Stage): Promise<IpOf> {
+  const cation = await runXtb({
+    xtbPath: stage.xtbPath,
+    env: stage.env,
+    dir: join(stage.dir, "cation"),
+    geometrySdf: neutral.relaxedSdf,
+    charge: neutral.charge + 1,
+    unpaired: neutral.unpaired === 0 ? 1 : neutral.unpaired - 1,
+    task: "opt",
+    timeoutMs: stage.remainingMs(),
+  });
+  return {
+    ipEv: (cation.totalEnergyHartree - neutral.energyHartree) * HARTREE_TO_EV,
+    energies: { neutralHartree: neutral.energyHartree, cationHartree: cation.totalEnergyHartree },
+  };
 }

@@ -1,0 +1,115 @@
+// The simulation agent: keeps num-qc-workers simulations in flight and takes in their results.
+import type { ResultMessage } from "#core/protocol/index.ts";
+import type { SimulateResult } from "../functions/index.ts";
+import { Flag, ResourceSlots } from "../steering/index.ts";
+import { type CampaignContext, FUNCTION_NAMES } from "./types.ts";
+
+/**
+ * How one simulation ended. `valueReturned`: the task succeeded but gave no finite IP (false
+ * when the task itself failed); such a result still takes part in the retrain check.
+ */
+export type SimulationOutcome =
+  | { kind: "simulated"; smiles: string; ipEv: number }
+  | { kind: "failed"; smiles: string; valueReturned: boolean };
+
+/**
+ * Submits one simulation per free slot, the best queued molecule first, never more than the
+ * search still needs; `receive` records each result and frees its slot.
+ */
+export class Simulator {
+  readonly #ctx: CampaignContext;
+  readonly #slots: ResourceSlots;
+  /** A simulate result arrived: the submitter may have room again. */
+  readonly #changed = new Flag();
+  /** Waited on between simulations when --pause-during-update is set. */
+  readonly #idle: Flag;
+  readonly #submitted = new Map<string, string>(); // taskId -> SMILES
+  #inFlight = 0;
+
+  constructor(ctx: CampaignContext, modelIdle: Flag) {
+    this.#ctx = ctx;
+    this.#idle = modelIdle;
+    this.#slots = new ResourceSlots({ simulate: ctx.options.numQcWorkers });
+  }
+
+  /** The submitter loop; runs until the run's signal aborts (and then rejects with its reason). */
+  async submitter(): Promise<void> {
+    const { signal } = this.#ctx;
+    while (!signal.aborted) {
+      await this.#slots.acquire("simulate", signal);
+      await this.#waitForTurn(signal);
+      const smiles = this.#ctx.state.claimNext();
+      if (smiles === undefined) {
+        this.#slots.release("simulate");
+        continue;
+      }
+      await this.#submit(smiles);
+    }
+  }
+
+  /** Lets the submitter look again after a result that did not stop the run. */
+  resultTaken(): void {
+    this.#changed.set();
+  }
+
+  /** Frees the slot, records the result (task line, molecules.csv) and says how it ended. */
+  async receive(result: ResultMessage): Promise<SimulationOutcome> {
+    const { executor, records, state } = this.#ctx;
+    this.#slots.release("simulate");
+    this.#inFlight--;
+    const smiles = this.#submitted.get(result.taskId) ?? "";
+    let ip: number | undefined;
+    let valueFetchMs: number | undefined; // client-side data access, for the report's overheads
+    if (result.ok) {
+      const fetchStarted = performance.now();
+      ip = ((await executor.value(result)) as SimulateResult).ip;
+      valueFetchMs = performance.now() - fetchStarted;
+    }
+    await records.appendTask(result, { smiles, ipEv: ip ?? null, valueFetchMs });
+    if (ip === undefined || !Number.isFinite(ip)) {
+      state.failed++;
+      this.#ctx.say(`simulate ${smiles} failed: ${failureReason(result)}`);
+      return { kind: "failed", smiles, valueReturned: ip !== undefined };
+    }
+    state.addSimulated(smiles, ip);
+    await records.appendMolecule(state.simulated, smiles, ip);
+    return { kind: "simulated", smiles, ipEv: ip };
+  }
+
+  /** Waits until the search needs another simulation, the queue has one, and (if asked) no update runs. */
+  async #waitForTurn(signal: AbortSignal): Promise<void> {
+    const { options, state } = this.#ctx;
+    // Never more in flight than the simulations still needed.
+    while (state.simulated + this.#inFlight >= options.searchSize) {
+      this.#changed.clear();
+      await this.#changed.wait(signal);
+    }
+    await state.queueReady.wait(signal);
+    if (options.pauseDuringUpdate) await this.#idle.wait(signal);
+  }
+
+  async #submit(smiles: string): Promise<void> {
+    const { executor, endpoints, options, state } = this.#ctx;
+    this.#inFlight++;
+    const [future] = await executor.submitMany([
+      {
+        function: FUNCTION_NAMES.simulate,
+        args: {
+          smiles,
+          method: options.qcSpecification,
+          walltimeSeconds: options.simulateWalltimeSeconds,
+        },
+        endpointId: endpoints.qc,
+        topic: "simulate",
+        walltimeSeconds: options.simulateWalltimeSeconds + 60,
+        maxAttempts: 1,
+      },
+    ]);
+    if (future) this.#submitted.set(future.taskId, smiles);
+    state.counts.simulate++;
+  }
+}
+
+function failureReason(result: ResultMessage): string {
+  return result.ok ? "no IP" : `${result.error.type}: ${result.error.message.split("\n")[0]}`;
+}

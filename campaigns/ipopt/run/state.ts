@@ -1,0 +1,106 @@
+// What a run knows so far, kept in one place as a Colmena thinker keeps its attributes.
+import type { TrainingRecord } from "../model/index.ts";
+import { Flag } from "../steering/index.ts";
+import type { CampaignProgress } from "./types.ts";
+
+/** A simulated molecule and its IP in eV. */
+export interface FoundMolecule {
+  smiles: string;
+  ipEv: number;
+}
+
+/** Where a run starts from: the search space, the training set and the stopping rules. */
+export interface SearchStateInit {
+  space: readonly string[];
+  trainingSet: TrainingRecord[];
+  /** Date.now() when the run started. */
+  startedMs: number;
+  searchSize: number;
+  thresholdEv: number;
+}
+
+/**
+ * The search's state shared by the run's agents: the training rows, the molecules searched
+ * and found, the ranked queue and the counters. The result processors run one at a time, so
+ * none of this needs a lock.
+ */
+export class SearchState {
+  readonly space: readonly string[];
+  /** Training rows: the training set, then every successful simulation. */
+  readonly db: TrainingRecord[];
+  /** SMILES never to submit: the training set's and every one submitted. */
+  readonly searched: Set<string>;
+  readonly found: FoundMolecule[] = [];
+  /** Tasks submitted, per topic. */
+  readonly counts = { simulate: 0, train: 0, infer: 0 };
+  /** Set while the queue may hold a candidate. */
+  readonly queueReady = new Flag();
+  simulated = 0;
+  failed = 0;
+  /** Model updates started. */
+  updates = 0;
+  #queue: number[] = [];
+  readonly #init: SearchStateInit;
+
+  constructor(init: SearchStateInit) {
+    this.#init = init;
+    this.space = init.space;
+    this.db = init.trainingSet;
+    this.searched = new Set(this.db.map((m) => m.smiles));
+  }
+
+  /** The counters as progress.jsonl records them. */
+  progress(): CampaignProgress {
+    return {
+      simulated: this.simulated,
+      failed: this.failed,
+      searchSize: this.#init.searchSize,
+      bestIpEv: this.found.reduce<number | undefined>(
+        (b, m) => Math.max(b ?? -Infinity, m.ipEv),
+        undefined,
+      ),
+      foundAboveThreshold: this.found.filter((m) => m.ipEv >= this.#init.thresholdEv).length,
+      elapsedMs: Date.now() - this.#init.startedMs,
+      updates: this.updates,
+    };
+  }
+
+  /** A simulation that gave an IP: a new training row and a molecule found. */
+  addSimulated(smiles: string, ip: number): void {
+    this.simulated++;
+    this.db.push({ smiles, ip });
+    this.found.push({ smiles, ipEv: ip });
+  }
+
+  /** Replaces the queue with a model update's ranking (indices into the space, best first). */
+  refill(queue: number[]): void {
+    this.#queue = queue;
+    if (queue.length > 0) this.queueReady.set();
+  }
+
+  /** The queue's first molecule (the space's first when the queue is empty). */
+  get topCandidate(): string | undefined {
+    return this.space[this.#queue[0] ?? 0];
+  }
+
+  /**
+   * Takes the best queued molecule not yet searched and marks it searched; undefined when the
+   * queue ran dry (then `queueReady` is cleared until the next refill).
+   */
+  claimNext(): string | undefined {
+    let index = this.#queue.shift();
+    while (index !== undefined && this.searched.has(this.space[index] ?? "")) {
+      index = this.#queue.shift();
+    }
+    if (this.#queue.length === 0) this.queueReady.clear();
+    if (index === undefined) return undefined;
+    const smiles = this.space[index] ?? "";
+    this.searched.add(smiles);
+    return smiles;
+  }
+
+  /** The `n` highest IPs found, best first. */
+  best(n: number): FoundMolecule[] {
+    return [...this.found].sort((a, b) => b.ipEv - a.ipEv).slice(0, n);
+  }
+}
