@@ -25,6 +25,13 @@ export interface AccessPolicyTargets {
   resultsQueueArn: string;
 }
 
+/** The policies createAccessPolicies makes. */
+export interface AccessPolicies {
+  endpointPolicy: ManagedPolicy;
+  multiEndpointPolicy: ManagedPolicy;
+  clientPolicy: ManagedPolicy;
+}
+
 /**
  * The managed policies attached to the identities of endpoint agents and of clients. Both are
  * scoped to Ferry's queue prefix and key prefixes; neither can delete queues or the bucket
@@ -33,21 +40,49 @@ export interface AccessPolicyTargets {
 export function createAccessPolicies(
   scope: Construct,
   targets: AccessPolicyTargets,
-): {
-  endpointPolicy: ManagedPolicy;
-  multiEndpointPolicy: ManagedPolicy;
-  clientPolicy: ManagedPolicy;
-} {
-  const { bucket } = targets;
-  const dataObjects = [
+): AccessPolicies {
+  // The default: for identities tagged FerryEndpointId=<uuid> (an IAM user's or role's tag,
+  // or a session tag from IAM Roles Anywhere or AssumeRole), which consume only their own
+  // endpoint's queue. Store objects stay shared: endpoints read any client's arguments.
+  const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
+    description:
+      "Ferry endpoint agent limited to its own task queue, named by the principal tag FerryEndpointId",
+    statements: endpointStatements(targets, targets.ownTasksQueueArn),
+  });
+
+  // For one identity that serves several endpoints (a site's shared service role): every
+  // endpoint's task queue. Weaker: a compromised agent can drain other endpoints' tasks.
+  const multiEndpointPolicy = new ManagedPolicy(scope, "MultiEndpointAccess", {
+    description: "Ferry endpoint agent for any endpoint: consume every task queue",
+    statements: endpointStatements(targets, targets.tasksQueueArn),
+  });
+
+  const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
+    description: "Ferry client: submit tasks, receive results, use the store, upload functions",
+    statements: clientStatements(targets),
+  });
+
+  return { endpointPolicy, multiEndpointPolicy, clientPolicy };
+}
+
+function dataObjects({ bucket }: AccessPolicyTargets): string[] {
+  return [
     bucket.arnForObjects(`${keyPrefixes.store}*`),
     bucket.arnForObjects(`${keyPrefixes.temporary}*`),
   ];
-  const functionObjects = [bucket.arnForObjects(`${keyPrefixes.functions}*`)];
-  // The control plane through its URL only. Since October 2025 a URL call needs both actions;
-  // InvokeFunction is granted only as part of one (lambda:InvokedViaFunctionUrl), because a
-  // direct Invoke carries no caller identity: it stays with the account's operators.
-  const invoke = () => [
+}
+
+function functionObjects({ bucket }: AccessPolicyTargets): string[] {
+  return [bucket.arnForObjects(`${keyPrefixes.functions}*`)];
+}
+
+/**
+ * The control plane through its URL only. Since October 2025 a URL call needs both actions;
+ * InvokeFunction is granted only as part of one (lambda:InvokedViaFunctionUrl), because a
+ * direct Invoke carries no caller identity: it stays with the account's operators.
+ */
+function invokeStatements(targets: AccessPolicyTargets): PolicyStatement[] {
+  return [
     new PolicyStatement({
       actions: ["lambda:InvokeFunctionUrl"],
       resources: [targets.registration.functionArn],
@@ -59,8 +94,11 @@ export function createAccessPolicies(
       conditions: { Bool: { "lambda:InvokedViaFunctionUrl": "true" } },
     }),
   ];
+}
 
-  const consume = (queueArn: string) =>
+/** An endpoint agent's statements, consuming the task queue(s) `queueArn` names. */
+function endpointStatements(targets: AccessPolicyTargets, queueArn: string): PolicyStatement[] {
+  return [
     new PolicyStatement({
       actions: [
         "sqs:ReceiveMessage",
@@ -71,9 +109,7 @@ export function createAccessPolicies(
         "sqs:GetQueueUrl",
       ],
       resources: [queueArn],
-    });
-  const endpointStatements = (queueArn: string) => [
-    consume(queueArn),
+    }),
     // Malformed task messages are moved to the DLQ by the agent at once.
     new PolicyStatement({
       actions: ["sqs:SendMessage"],
@@ -83,57 +119,38 @@ export function createAccessPolicies(
       // Multipart uploads are authorized by PutObject; aborting one needs its own action.
       // DeleteObject: an agent evicts temporary arguments after their last reader (the task).
       actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-      resources: dataObjects,
+      resources: dataObjects(targets),
     }),
-    new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects }),
-    ...invoke(),
+    new PolicyStatement({ actions: ["s3:GetObject"], resources: functionObjects(targets) }),
+    ...invokeStatements(targets),
   ];
+}
 
-  // The default: for identities tagged FerryEndpointId=<uuid> (an IAM user's or role's tag,
-  // or a session tag from IAM Roles Anywhere or AssumeRole), which consume only their own
-  // endpoint's queue. Store objects stay shared: endpoints read any client's arguments.
-  const endpointPolicy = new ManagedPolicy(scope, "EndpointAccess", {
-    description:
-      "Ferry endpoint agent limited to its own task queue, named by the principal tag FerryEndpointId",
-    statements: endpointStatements(targets.ownTasksQueueArn),
-  });
-
-  // For one identity that serves several endpoints (a site's shared service role): every
-  // endpoint's task queue. Weaker: a compromised agent can drain other endpoints' tasks.
-  const multiEndpointPolicy = new ManagedPolicy(scope, "MultiEndpointAccess", {
-    description: "Ferry endpoint agent for any endpoint: consume every task queue",
-    statements: endpointStatements(targets.tasksQueueArn),
-  });
-
-  const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
-    description: "Ferry client: submit tasks, receive results, use the store, upload functions",
-    statements: [
-      // GetQueueAttributes: `ferry status` shows each endpoint's queue depth.
-      new PolicyStatement({
-        actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-        resources: [targets.tasksQueueArn],
-      }),
-      // Only its own sessions' queues: the registration function tags each result queue with
-      // its opener's user id (ABAC), so another principal's results are out of reach.
-      new PolicyStatement({
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
-        resources: [targets.resultsQueueArn],
-        conditions: { StringEquals: { "aws:ResourceTag/ferry:owner": CALLER_USER_ID } },
-      }),
-      // Only its own objects: a client's arguments and results live under its user id.
-      new PolicyStatement({
-        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        resources: [keyPrefixes.store, keyPrefixes.temporary].map((p) =>
-          bucket.arnForObjects(`${p}${CALLER_USER_ID}/*`),
-        ),
-      }),
-      new PolicyStatement({
-        actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
-        resources: functionObjects,
-      }),
-      ...invoke(),
-    ],
-  });
-
-  return { endpointPolicy, multiEndpointPolicy, clientPolicy };
+function clientStatements(targets: AccessPolicyTargets): PolicyStatement[] {
+  return [
+    // GetQueueAttributes: `ferry status` shows each endpoint's queue depth.
+    new PolicyStatement({
+      actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+      resources: [targets.tasksQueueArn],
+    }),
+    // Only its own sessions' queues: the registration function tags each result queue with
+    // its opener's user id (ABAC), so another principal's results are out of reach.
+    new PolicyStatement({
+      actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+      resources: [targets.resultsQueueArn],
+      conditions: { StringEquals: { "aws:ResourceTag/ferry:owner": CALLER_USER_ID } },
+    }),
+    // Only its own objects: a client's arguments and results live under its user id.
+    new PolicyStatement({
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+      resources: [keyPrefixes.store, keyPrefixes.temporary].map((p) =>
+        targets.bucket.arnForObjects(`${p}${CALLER_USER_ID}/*`),
+      ),
+    }),
+    new PolicyStatement({
+      actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      resources: functionObjects(targets),
+    }),
+    ...invokeStatements(targets),
+  ];
 }

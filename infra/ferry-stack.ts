@@ -1,5 +1,3 @@
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   Aws,
   CfnOutput,
@@ -9,15 +7,15 @@ import {
   Stack,
   type StackProps,
 } from "aws-cdk-lib";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Architecture, FunctionUrlAuthType, Runtime } from "aws-cdk-lib/aws-lambda";
-import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
+import { type FunctionUrl, FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { DEFAULT_QUEUE_PREFIX, keyPrefixes, queueNames, registryKeys } from "#core/names.ts";
 import { createAccessPolicies, OWN_ENDPOINT_ID } from "./access-policies.ts";
+import { grantRegistration, registrationFunction } from "./registration-function.ts";
 
 export interface FerryStackProps extends StackProps {
   /**
@@ -65,8 +63,7 @@ export const FERRY_LOGICAL_IDS = {
   clientPolicy: "ClientPolicy",
 } as const;
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const REGISTRATION_ENTRY = join(REPO_ROOT, "functions", "registration", "handler.ts");
+export { REGISTRATION_ENTRY } from "./registration-function.ts";
 
 /** The bucket, the dead-letter queue, the registration Lambda and the IAM policies of Ferry. */
 export class FerryStack extends Stack {
@@ -74,127 +71,28 @@ export class FerryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FerryStackProps = {}) {
     super(scope, id, props);
-    const queuePrefix = props.queuePrefix ?? defaultQueuePrefix(id);
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const expiryDays = props.temporaryObjectExpiryDays ?? TASK_RETENTION_DAYS + 1;
-    const parkedDays = props.parkedResultExpiryDays ?? 30;
-    validateProps(queuePrefix, maxReceiveCount, expiryDays, parkedDays);
+    const settings = resolveSettings(id, props);
+    const { queuePrefix } = settings;
     this.queuePrefix = queuePrefix;
 
-    const bucket = new Bucket(this, "Store", {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      lifecycleRules: [
-        {
-          id: "expire-temporary-objects",
-          prefix: keyPrefixes.temporary,
-          expiration: Duration.days(expiryDays),
-        },
-        {
-          id: "expire-parked-results",
-          prefix: registryKeys.parkedRoot,
-          expiration: Duration.days(parkedDays),
-        },
-        // Applies to the whole bucket: an interrupted upload anywhere costs storage until aborted.
-        { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      // The store holds campaign results; deleting the stack must not delete them.
-      removalPolicy: RemovalPolicy.RETAIN,
+    const bucket = storeBucket(this, settings);
+    const deadLetterQueue = deadLetterQueueOf(this);
+    const registration = registrationFunction(this, {
+      bucket,
+      deadLetterQueue,
+      queuePrefix,
+      maxReceiveCount: settings.maxReceiveCount,
+      reservedConcurrency: props.registrationReservedConcurrency,
     });
-
-    // No fixed name: CloudFormation names it after the stack. A fixed name collides with a
-    // second stack in the account and region, and with this retained queue on a redeploy.
-    const deadLetterQueue = new Queue(this, "DeadLetter", {
-      retentionPeriod: Duration.days(14),
-      encryption: QueueEncryption.SQS_MANAGED,
-      // Messages there are the evidence of failures; keep them past a stack deletion.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    const logGroup = new LogGroup(this, "RegistrationLogs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    const registration = new NodejsFunction(this, "Registration", {
-      entry: REGISTRATION_ENTRY,
-      handler: "handler",
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      ...(props.registrationReservedConcurrency === undefined
-        ? {}
-        : { reservedConcurrentExecutions: props.registrationReservedConcurrency }),
-      logGroup,
-      description: "Ferry control plane: endpoints, functions, sessions, heartbeats",
-      environment: {
-        FERRY_BUCKET: bucket.bucketName,
-        FERRY_DLQ_ARN: deadLetterQueue.queueArn,
-        FERRY_QUEUE_PREFIX: queuePrefix,
-        FERRY_MAX_RECEIVE_COUNT: String(maxReceiveCount),
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        forceDockerBundling: false,
-        // Pin the SDK we test with instead of the runtime's, so local runs match the cloud.
-        bundleAwsSDK: true,
-        externalModules: [],
-        mainFields: ["module", "main"],
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner:
-          "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        logLevel: LogLevel.ERROR,
-      },
-    });
-
     // Clients and agents call the control plane through this URL: with AWS_IAM auth, Lambda
     // authenticates the SigV4 signature and gives the function the caller's identity, which
     // a direct Invoke never carries. Owners of endpoints, functions and sessions come from it.
     const registrationUrl = registration.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
 
     const queueArn = (name: string) => this.formatArn({ service: "sqs", resource: name });
-    registration.addToRolePolicy(
-      statement(
-        [
-          "sqs:CreateQueue",
-          "sqs:DeleteQueue",
-          "sqs:GetQueueUrl",
-          "sqs:GetQueueAttributes",
-          "sqs:SetQueueAttributes",
-          "sqs:TagQueue",
-        ],
-        // Only the queues it creates at run time: not the dead-letter queue, and not another
-        // stack's queues whose prefix merely starts the same way.
-        [
-          queueArn(queueNames.tasks(queuePrefix, "*")),
-          queueArn(queueNames.results(queuePrefix, "*")),
-        ],
-      ),
-    );
-    registration.addToRolePolicy(
-      statement(
-        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        [bucket.arnForObjects(`${keyPrefixes.registry}*`)],
-      ),
-    );
-    // HeadObject is authorized by s3:GetObject; the Lambda only checks that bundles exist.
-    registration.addToRolePolicy(
-      statement(["s3:GetObject"], [bucket.arnForObjects(`${keyPrefixes.functions}*`)]),
-    );
-    // Unconditional on purpose: without s3:ListBucket, S3 answers 403 instead of 404 for a
-    // missing key, and "not registered" or "bundle not uploaded" would look like a failure.
-    registration.addToRolePolicy(statement(["s3:ListBucket"], [bucket.bucketArn]));
+    grantRegistration(registration, bucket, queueArn, queuePrefix);
 
-    const { endpointPolicy, multiEndpointPolicy, clientPolicy } = createAccessPolicies(this, {
+    const policies = createAccessPolicies(this, {
       bucket,
       deadLetterQueue,
       registration,
@@ -203,33 +101,101 @@ export class FerryStack extends Stack {
       ownTasksQueueArn: queueArn(queueNames.tasks(queuePrefix, OWN_ENDPOINT_ID)),
       resultsQueueArn: queueArn(queueNames.results(queuePrefix, "*")),
     });
-
-    setLogicalId(bucket.node.defaultChild, FERRY_LOGICAL_IDS.bucket);
-    setLogicalId(deadLetterQueue.node.defaultChild, FERRY_LOGICAL_IDS.deadLetterQueue);
-    setLogicalId(registration.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunction);
-    setLogicalId(registrationUrl.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunctionUrl);
-    setLogicalId(endpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.endpointPolicy);
-    setLogicalId(multiEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.multiEndpointPolicy);
-    setLogicalId(clientPolicy.node.defaultChild, FERRY_LOGICAL_IDS.clientPolicy);
-
-    const outputs: Record<string, string> = {
-      BucketName: bucket.bucketName,
-      DeadLetterQueueUrl: deadLetterQueue.queueUrl,
-      DeadLetterQueueArn: deadLetterQueue.queueArn,
-      RegistrationFunctionName: registration.functionName,
-      RegistrationFunctionUrl: registrationUrl.url,
-      QueuePrefix: queuePrefix,
-      Region: Aws.REGION,
-      EndpointPolicyArn: endpointPolicy.managedPolicyArn,
-      MultiEndpointPolicyArn: multiEndpointPolicy.managedPolicyArn,
-      ClientPolicyArn: clientPolicy.managedPolicyArn,
-    };
-    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+    const resources = { bucket, deadLetterQueue, registration, registrationUrl, ...policies };
+    pinLogicalIds(resources);
+    addOutputs(this, resources, queuePrefix);
   }
 }
 
-function statement(actions: string[], resources: string[]) {
-  return new PolicyStatement({ actions, resources });
+/** The stack's settings with their defaults, validated. */
+interface StackSettings {
+  queuePrefix: string;
+  maxReceiveCount: number;
+  expiryDays: number;
+  parkedDays: number;
+}
+
+function resolveSettings(id: string, props: FerryStackProps): StackSettings {
+  const queuePrefix = props.queuePrefix ?? defaultQueuePrefix(id);
+  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  const expiryDays = props.temporaryObjectExpiryDays ?? TASK_RETENTION_DAYS + 1;
+  const parkedDays = props.parkedResultExpiryDays ?? 30;
+  validateProps(queuePrefix, maxReceiveCount, expiryDays, parkedDays);
+  return { queuePrefix, maxReceiveCount, expiryDays, parkedDays };
+}
+
+function storeBucket(scope: Construct, settings: StackSettings): Bucket {
+  return new Bucket(scope, "Store", {
+    encryption: BucketEncryption.S3_MANAGED,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    lifecycleRules: [
+      {
+        id: "expire-temporary-objects",
+        prefix: keyPrefixes.temporary,
+        expiration: Duration.days(settings.expiryDays),
+      },
+      {
+        id: "expire-parked-results",
+        prefix: registryKeys.parkedRoot,
+        expiration: Duration.days(settings.parkedDays),
+      },
+      // Applies to the whole bucket: an interrupted upload anywhere costs storage until aborted.
+      { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+    // The store holds campaign results; deleting the stack must not delete them.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+function deadLetterQueueOf(scope: Construct): Queue {
+  // No fixed name: CloudFormation names it after the stack. A fixed name collides with a
+  // second stack in the account and region, and with this retained queue on a redeploy.
+  return new Queue(scope, "DeadLetter", {
+    retentionPeriod: Duration.days(14),
+    encryption: QueueEncryption.SQS_MANAGED,
+    // Messages there are the evidence of failures; keep them past a stack deletion.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/** The resources local/ and the outputs name. */
+interface StackResources {
+  bucket: Bucket;
+  deadLetterQueue: Queue;
+  registration: NodejsFunction;
+  registrationUrl: FunctionUrl;
+  endpointPolicy: ManagedPolicy;
+  multiEndpointPolicy: ManagedPolicy;
+  clientPolicy: ManagedPolicy;
+}
+
+function pinLogicalIds(r: StackResources): void {
+  setLogicalId(r.bucket.node.defaultChild, FERRY_LOGICAL_IDS.bucket);
+  setLogicalId(r.deadLetterQueue.node.defaultChild, FERRY_LOGICAL_IDS.deadLetterQueue);
+  setLogicalId(r.registration.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunction);
+  setLogicalId(r.registrationUrl.node.defaultChild, FERRY_LOGICAL_IDS.registrationFunctionUrl);
+  setLogicalId(r.endpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.endpointPolicy);
+  setLogicalId(r.multiEndpointPolicy.node.defaultChild, FERRY_LOGICAL_IDS.multiEndpointPolicy);
+  setLogicalId(r.clientPolicy.node.defaultChild, FERRY_LOGICAL_IDS.clientPolicy);
+}
+
+function addOutputs(scope: Construct, r: StackResources, queuePrefix: string): void {
+  const outputs: Record<string, string> = {
+    BucketName: r.bucket.bucketName,
+    DeadLetterQueueUrl: r.deadLetterQueue.queueUrl,
+    DeadLetterQueueArn: r.deadLetterQueue.queueArn,
+    RegistrationFunctionName: r.registration.functionName,
+    RegistrationFunctionUrl: r.registrationUrl.url,
+    QueuePrefix: queuePrefix,
+    Region: Aws.REGION,
+    EndpointPolicyArn: r.endpointPolicy.managedPolicyArn,
+    MultiEndpointPolicyArn: r.multiEndpointPolicy.managedPolicyArn,
+    ClientPolicyArn: r.clientPolicy.managedPolicyArn,
+  };
+  for (const [key, value] of Object.entries(outputs)) new CfnOutput(scope, key, { value });
 }
 
 function setLogicalId(child: unknown, id: string): void {

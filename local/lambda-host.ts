@@ -84,64 +84,23 @@ export interface LambdaHost {
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
+/**
+ * Serve the Invoke API and function URLs for `functions`, each in its own worker thread; it
+ * resolves once every worker has loaded its bundle and the server listens.
+ */
 export async function startLambdaHost(
   functions: HostedFunction[],
   options: { port?: number; host?: string } = {},
 ): Promise<LambdaHost> {
-  const sandboxes = new Map<string, FunctionSandbox>();
+  const sandboxes: Sandboxes = new Map();
   for (const fn of functions) sandboxes.set(fn.name, new FunctionSandbox(fn));
   await Promise.all([...sandboxes.values()].map((s) => s.ready));
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    route(sandboxes, req, res).catch((error: unknown) => {
       reply(res, 500, { message: error instanceof Error ? error.message : String(error) });
     });
   });
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url?.split("?")[0] ?? "";
-    const urlMatch = req.method === "POST" ? URL_PATH.exec(path) : null;
-    if (urlMatch?.[1]) return handleUrl(req, res, sandboxes.get(decodeURIComponent(urlMatch[1])));
-    const match = req.method === "POST" ? INVOKE_PATH.exec(path) : null;
-    if (!match?.[1]) return reply(res, 404, { message: `no such route ${req.method} ${req.url}` });
-    const name = decodeURIComponent(match[1]);
-    // The SDK may send a function ARN; the name is its last part.
-    const sandbox = sandboxes.get(name.split(":").at(-1) ?? name) ?? sandboxes.get(name);
-    if (!sandbox) {
-      return reply(
-        res,
-        404,
-        { Type: "User", message: `Function not found: ${name}` },
-        {
-          "x-amzn-errortype": "ResourceNotFoundException",
-        },
-      );
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    let event: unknown = null;
-    try {
-      event = text.length > 0 ? JSON.parse(text) : null;
-    } catch {
-      return reply(
-        res,
-        400,
-        { message: "Could not parse request body into json" },
-        {
-          "x-amzn-errortype": "InvalidRequestContentException",
-        },
-      );
-    }
-    const outcome = await sandbox.invoke(event);
-    if (outcome.ok) return reply(res, 200, outcome.result, { "x-amz-executed-version": "$LATEST" });
-    return reply(
-      res,
-      200,
-      { errorType: outcome.errorType, errorMessage: outcome.errorMessage },
-      { "x-amz-function-error": "Unhandled" },
-    );
-  };
-
   server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
@@ -157,6 +116,64 @@ export async function startLambdaHost(
   };
 }
 
+/** The hosted functions' sandboxes, by function name. */
+type Sandboxes = Map<string, FunctionSandbox>;
+
+/** A request to a function URL or to the Invoke API; anything else is a 404. */
+async function route(sandboxes: Sandboxes, req: IncomingMessage, res: ServerResponse) {
+  const path = req.url?.split("?")[0] ?? "";
+  const urlMatch = req.method === "POST" ? URL_PATH.exec(path) : null;
+  if (urlMatch?.[1]) return handleUrl(req, res, sandboxes.get(decodeURIComponent(urlMatch[1])));
+  const match = req.method === "POST" ? INVOKE_PATH.exec(path) : null;
+  if (!match?.[1]) return reply(res, 404, { message: `no such route ${req.method} ${req.url}` });
+  return handleInvoke(req, res, sandboxes, decodeURIComponent(match[1]));
+}
+
+/** An Invoke API call: the body is the event, answered as Lambda's Invoke API answers. */
+async function handleInvoke(
+  req: IncomingMessage,
+  res: ServerResponse,
+  sandboxes: Sandboxes,
+  name: string,
+): Promise<void> {
+  // The SDK may send a function ARN; the name is its last part.
+  const sandbox = sandboxes.get(name.split(":").at(-1) ?? name) ?? sandboxes.get(name);
+  if (!sandbox) {
+    return reply(
+      res,
+      404,
+      { Type: "User", message: `Function not found: ${name}` },
+      { "x-amzn-errortype": "ResourceNotFoundException" },
+    );
+  }
+  const text = await readBody(req);
+  let event: unknown = null;
+  try {
+    event = text.length > 0 ? JSON.parse(text) : null;
+  } catch {
+    return reply(
+      res,
+      400,
+      { message: "Could not parse request body into json" },
+      { "x-amzn-errortype": "InvalidRequestContentException" },
+    );
+  }
+  const outcome = await sandbox.invoke(event);
+  if (outcome.ok) return reply(res, 200, outcome.result, { "x-amz-executed-version": "$LATEST" });
+  return reply(
+    res,
+    200,
+    { errorType: outcome.errorType, errorMessage: outcome.errorMessage },
+    { "x-amz-function-error": "Unhandled" },
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** A function URL request: the caller from its signature's access key, as AWS_IAM auth would. */
 async function handleUrl(
   req: IncomingMessage,
@@ -167,11 +184,7 @@ async function handleUrl(
   const caller = localCaller(req);
   // AWS answers an unsigned request to an AWS_IAM URL with 403 and this body.
   if (!caller) return reply(res, 403, { Message: "Forbidden" });
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const outcome = await sandbox.invoke(
-    urlEvent(req, Buffer.concat(chunks).toString("utf8"), caller),
-  );
+  const outcome = await sandbox.invoke(urlEvent(req, await readBody(req), caller));
   if (!outcome.ok) return reply(res, 502, { Message: "Internal Server Error" });
   const out = urlReply(outcome.result);
   res.writeHead(out.status, out.headers);

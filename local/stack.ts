@@ -6,7 +6,12 @@ import { ConfigError } from "#core/errors.ts";
 import { synthFerryTemplate } from "#infra/index.ts";
 import { type LocalBackend, provision, startBackend } from "./backends/index.ts";
 import { type HostedFunction, type LambdaHost, startLambdaHost } from "./lambda-host.ts";
-import { type CfnTemplate, type LocalPlan, planFromTemplate } from "./template.ts";
+import {
+  type CfnTemplate,
+  type LocalPlan,
+  type PlanContext,
+  planFromTemplate,
+} from "./template.ts";
 
 export interface LocalOptions {
   /** Ferry home: the deployment file and the synthesized assembly go here. */
@@ -66,63 +71,90 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   });
   let lambda: LambdaHost | undefined;
   try {
-    const plan = planFromTemplate(template, {
+    const planContext: PlanContext = {
       region,
       accountId: LOCAL_ACCOUNT_ID,
       sqsEndpoint: backend.sqsEndpointUrl,
       namePrefix: `${stackName.toLowerCase()}-`,
-    });
+    };
+    const plan = planFromTemplate(template, planContext);
     await provision(backend, plan);
-    const awsEnv = {
-      AWS_REGION: region,
-      ...endpointEnv(backend),
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-    };
-    const functions: HostedFunction[] = plan.functions.map((fn) => ({
-      name: fn.name,
-      bundleFile: bundleFileOf(join(synth.assemblyDir, fn.assetPath), fn.handler),
-      exportName: fn.handler.split(".").at(-1) ?? "handler",
-      environment: { ...fn.environment, ...awsEnv },
-    }));
+    const functions = hostedFunctions(plan, synth.assemblyDir, backend, region);
     lambda = await startLambdaHost(functions, { port: options.lambdaPort ?? 0 });
-    // Again, now that the host has an address: the function URLs in the outputs point at it.
-    const host0 = lambda;
-    const withUrls = planFromTemplate(template, {
-      region,
-      accountId: LOCAL_ACCOUNT_ID,
-      sqsEndpoint: backend.sqsEndpointUrl,
-      namePrefix: `${stackName.toLowerCase()}-`,
-      functionUrl: (name) => host0.functionUrl(name),
-    });
-    const outputs = {
-      ...withUrls.outputs,
-      ...endpointOutputs(backend),
-      LocalLambdaEndpointUrl: lambda.url,
-    };
+    const outputs = deploymentOutputs(template, planContext, lambda, backend);
     const deploymentPath = join(options.home, "deployment.json");
     await writeFileAtomic(deploymentPath, `${JSON.stringify({ [stackName]: outputs }, null, 2)}\n`);
-    const host = lambda;
-    return {
-      deploymentPath,
-      stackName,
-      outputs,
-      backend: backend.name,
-      sqsEndpointUrl: backend.sqsEndpointUrl,
-      s3EndpointUrl: backend.s3EndpointUrl,
-      lambdaEndpointUrl: host.url,
-      plan,
-      functions,
-      async stop() {
-        await host.close();
-        await backend.stop();
-      },
-    };
+    return deploymentOf({ deploymentPath, stackName, outputs, plan, functions }, backend, lambda);
   } catch (error) {
     await lambda?.close();
     await backend.stop();
     throw error;
   }
+}
+
+/** The plan's functions as the Lambda host runs them: bundle, export, environment. */
+function hostedFunctions(
+  plan: LocalPlan,
+  assemblyDir: string,
+  backend: LocalBackend,
+  region: string,
+): HostedFunction[] {
+  const awsEnv = {
+    AWS_REGION: region,
+    ...endpointEnv(backend),
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+  };
+  return plan.functions.map((fn) => ({
+    name: fn.name,
+    bundleFile: bundleFileOf(join(assemblyDir, fn.assetPath), fn.handler),
+    exportName: fn.handler.split(".").at(-1) ?? "handler",
+    environment: { ...fn.environment, ...awsEnv },
+  }));
+}
+
+/**
+ * The deployment file's outputs: the template's, resolved again now that the host has an
+ * address (the function URLs point at it), and the local endpoints.
+ */
+function deploymentOutputs(
+  template: CfnTemplate,
+  planContext: PlanContext,
+  lambda: LambdaHost,
+  backend: LocalBackend,
+): Record<string, string> {
+  const withUrls = planFromTemplate(template, {
+    ...planContext,
+    functionUrl: (name) => lambda.functionUrl(name),
+  });
+  return {
+    ...withUrls.outputs,
+    ...endpointOutputs(backend),
+    LocalLambdaEndpointUrl: lambda.url,
+  };
+}
+
+/** The deployment: what was written and planned, where it listens, and how to stop it. */
+function deploymentOf(
+  written: Pick<LocalDeployment, "deploymentPath" | "stackName" | "outputs" | "plan" | "functions">,
+  backend: LocalBackend,
+  host: LambdaHost,
+): LocalDeployment {
+  return {
+    deploymentPath: written.deploymentPath,
+    stackName: written.stackName,
+    outputs: written.outputs,
+    backend: backend.name,
+    sqsEndpointUrl: backend.sqsEndpointUrl,
+    s3EndpointUrl: backend.s3EndpointUrl,
+    lambdaEndpointUrl: host.url,
+    plan: written.plan,
+    functions: written.functions,
+    async stop() {
+      await host.close();
+      await backend.stop();
+    },
+  };
 }
 
 /** The Lambda's endpoints: one AWS_ENDPOINT_URL where one server serves both services. */

@@ -29,78 +29,99 @@ export interface FileStore extends ObjectStore {
   readonly dir: string;
 }
 
+/** What every operation of one file store shares. */
+interface FileContext {
+  dir: string;
+  fsync: boolean;
+  /** The store directory's real path, created on first use. */
+  root: () => Promise<string>;
+}
+
 /** The `file` backend: objects as files under one shared directory, written atomically. */
 export function createFileStore(options: FileStoreOptions): FileStore {
   const dir = resolve(options.dir);
-  const fsync = options.fsync ?? true;
   let rootReal: Promise<string> | undefined;
-  const root = () => {
-    rootReal ??= mkdir(dir, { recursive: true }).then(() => realpath(dir));
-    return rootReal;
+  const ctx: FileContext = {
+    dir,
+    fsync: options.fsync ?? true,
+    root: () => {
+      rootReal ??= mkdir(dir, { recursive: true }).then(() => realpath(dir));
+      return rootReal;
+    },
   };
-  const where = (ref: StoreRef) => `file store object ${ref.location} in ${dir}`;
-
   return {
     backend: "file",
     dir,
-
-    async put(
-      bytes: Uint8Array,
-      { codec, temporary = false, owner }: PutOptions,
-    ): Promise<StoreRef> {
-      const rootPath = await root();
-      const location = newLocation(codec, temporary, owner);
-      const sha256 = sha256Hex(bytes);
-      await mkdir(join(rootPath, dirname(location)), { recursive: true });
-      const target = await resolveInside(rootPath, location);
-      // Write beside the target and rename: readers see the whole object or none of it.
-      const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.partial`);
-      try {
-        const handle = await open(temp, "wx");
-        try {
-          await handle.writeFile(bytes);
-          if (fsync) await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temp, target);
-      } catch (error) {
-        await unlink(temp).catch(() => undefined);
-        throw error;
-      }
-      if (fsync) await syncDirectory(dirname(target));
-      return { store: "file", location, size: bytes.byteLength, sha256, codec };
-    },
-
-    async get(ref: StoreRef): Promise<Uint8Array> {
-      assertBackend(ref, "file");
-      const path = await resolveInside(await root(), ref.location);
-      let handle: FileHandle;
-      try {
-        handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (error) {
-        throw openError(error, ref, where(ref));
-      }
-      try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) throw new RefusedError(`${where(ref)} is not a regular file`);
-        checkStoredSize(stat.size, ref, where(ref));
-        return await readWhole(handle, ref, where(ref));
-      } finally {
-        await handle.close();
-      }
-    },
-
-    async delete(ref: StoreRef): Promise<void> {
-      assertBackend(ref, "file");
-      const path = await resolveInside(await root(), ref.location);
-      try {
-        await unlink(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
-    },
+    put: (bytes, putOptions) => putBytes(ctx, bytes, putOptions),
+    get: (ref) => getBytes(ctx, ref),
+    delete: (ref) => deleteFile(ctx, ref),
   };
+}
+
+function where(ctx: FileContext, ref: StoreRef): string {
+  return `file store object ${ref.location} in ${ctx.dir}`;
+}
+
+async function putBytes(
+  ctx: FileContext,
+  bytes: Uint8Array,
+  { codec, temporary = false, owner }: PutOptions,
+): Promise<StoreRef> {
+  const rootPath = await ctx.root();
+  const location = newLocation(codec, temporary, owner);
+  const sha256 = sha256Hex(bytes);
+  await mkdir(join(rootPath, dirname(location)), { recursive: true });
+  const target = await resolveInside(rootPath, location);
+  await writeAtomically(target, bytes, ctx.fsync);
+  if (ctx.fsync) await syncDirectory(dirname(target));
+  return { store: "file", location, size: bytes.byteLength, sha256, codec };
+}
+
+/** Write beside the target and rename: readers see the whole object or none of it. */
+async function writeAtomically(target: string, bytes: Uint8Array, fsync: boolean): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.partial`);
+  try {
+    const handle = await open(temp, "wx");
+    try {
+      await handle.writeFile(bytes);
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function getBytes(ctx: FileContext, ref: StoreRef): Promise<Uint8Array> {
+  assertBackend(ref, "file");
+  const path = await resolveInside(await ctx.root(), ref.location);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    throw openError(error, ref, where(ctx, ref));
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new RefusedError(`${where(ctx, ref)} is not a regular file`);
+    checkStoredSize(stat.size, ref, where(ctx, ref));
+    return await readWhole(handle, ref, where(ctx, ref));
+  } finally {
+    await handle.close();
+  }
+}
+
+async function deleteFile(ctx: FileContext, ref: StoreRef): Promise<void> {
+  assertBackend(ref, "file");
+  const path = await resolveInside(await ctx.root(), ref.location);
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 /**

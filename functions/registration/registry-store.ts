@@ -27,80 +27,110 @@ export interface RecordStore {
   exists(key: string): Promise<boolean>;
 }
 
-export function createRecordStore(s3: S3Client, bucket: string): RecordStore {
-  const get = async <S extends z.ZodType>(key: string, schema: S) => {
-    let text: string;
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      text = (await out.Body?.transformToString("utf8")) ?? "";
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      throw new FerryError(`registry record ${key} is not JSON`, { cause });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new FerryError(
-        `registry record ${key} is invalid: ${issue?.path.join(".")}: ${issue?.message}`,
-      );
-    }
-    return parsed.data as z.infer<S>;
-  };
+/** The bucket the registry lives in. */
+interface RegistryBucket {
+  s3: S3Client;
+  bucket: string;
+}
 
+/** The registry's records in `bucket`, read and written through `s3`. */
+export function createRecordStore(s3: S3Client, bucket: string): RecordStore {
+  const at: RegistryBucket = { s3, bucket };
   return {
-    get,
-    async getMany(keys, schema) {
-      const records = await mapLimit(keys, READ_CONCURRENCY, async (key) => {
-        try {
-          return await get(key, schema);
-        } catch (error) {
-          // One bad record must not hide every other endpoint or function from a listing.
-          if (!(error instanceof FerryError)) throw error;
-          console.error(JSON.stringify({ level: "warn", msg: error.message }));
-          return undefined;
-        }
-      });
-      return records.filter((r) => r !== undefined);
-    },
-    async put(key, record) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: JSON.stringify(record),
-          ContentType: "application/json",
-        }),
-      );
-    },
-    async delete(key) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    },
-    async list(prefix) {
-      const keys: string[] = [];
-      for await (const page of paginateListObjectsV2(
-        { client: s3 },
-        { Bucket: bucket, Prefix: prefix },
-      )) {
-        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      }
-      return keys;
-    },
-    async exists(key) {
-      try {
-        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
-      } catch (error) {
-        if (isMissing(error)) return false;
-        throw error;
-      }
-    },
+    get: (key, schema) => getRecord(at, key, schema),
+    getMany: (keys, schema) => getRecords(at, keys, schema),
+    put: (key, record) => putRecord(at, key, record),
+    delete: (key) => deleteObject(at, key),
+    list: (prefix) => listKeys(at, prefix),
+    exists: (key) => objectExists(at, key),
   };
+}
+
+async function getRecord<S extends z.ZodType>(
+  { s3, bucket }: RegistryBucket,
+  key: string,
+  schema: S,
+): Promise<z.infer<S> | undefined> {
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await out.Body?.transformToString("utf8")) ?? "";
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new FerryError(`registry record ${key} is not JSON`, { cause });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FerryError(
+      `registry record ${key} is invalid: ${issue?.path.join(".")}: ${issue?.message}`,
+    );
+  }
+  return parsed.data as z.infer<S>;
+}
+
+async function getRecords<S extends z.ZodType>(
+  at: RegistryBucket,
+  keys: readonly string[],
+  schema: S,
+): Promise<z.infer<S>[]> {
+  const records = await mapLimit(keys, READ_CONCURRENCY, async (key) => {
+    try {
+      return await getRecord(at, key, schema);
+    } catch (error) {
+      // One bad record must not hide every other endpoint or function from a listing.
+      if (!(error instanceof FerryError)) throw error;
+      console.error(JSON.stringify({ level: "warn", msg: error.message }));
+      return undefined;
+    }
+  });
+  return records.filter((r) => r !== undefined);
+}
+
+async function putRecord(
+  { s3, bucket }: RegistryBucket,
+  key: string,
+  record: unknown,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(record),
+      ContentType: "application/json",
+    }),
+  );
+}
+
+async function deleteObject({ s3, bucket }: RegistryBucket, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+async function listKeys({ s3, bucket }: RegistryBucket, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2(
+    { client: s3 },
+    { Bucket: bucket, Prefix: prefix },
+  )) {
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+  }
+  return keys;
+}
+
+async function objectExists({ s3, bucket }: RegistryBucket, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { ControlAction, ControlData, ControlRequest } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
+import type { ServiceContext } from "./context.ts";
 
 /** A request's fields without the envelope (`v`, `action`). */
 export type ActionInput<A extends ControlAction> = Omit<
@@ -7,7 +8,12 @@ export type ActionInput<A extends ControlAction> = Omit<
   "v" | "action"
 >;
 
-/** Handlers for some of the actions: validated input and the caller in, response data out. */
-export type ActionHandlers<A extends ControlAction> = {
-  [K in A]: (input: ActionInput<K>, caller: Caller) => Promise<ControlData<K>>;
-};
+/** One action's handler: the service's shared context, validated input and the caller. */
+export type ActionHandler<A extends ControlAction> = (
+  ctx: ServiceContext,
+  input: ActionInput<A>,
+  caller: Caller,
+) => Promise<ControlData<A>>;
+
+/** The routing table for some of the actions: each action's named handler. */
+export type ActionTable<A extends ControlAction> = { [K in A]: ActionHandler<K> };

@@ -1,11 +1,11 @@
-import type { ControlAction } from "#core/protocol/index.ts";
+import type { ControlAction, ControlData } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
 import type { RegistrationDeps, ServiceContext } from "./context.ts";
-import { endpointHandlers } from "./endpoints.ts";
-import { functionHandlers } from "./function-records.ts";
+import { ENDPOINT_ACTIONS } from "./endpoints.ts";
+import { FUNCTION_ACTIONS } from "./function-records.ts";
 import { createRecordStore } from "./registry-store.ts";
-import type { ActionHandlers, ActionInput } from "./service-types.ts";
-import { sessionHandlers } from "./sessions.ts";
+import type { ActionHandler, ActionInput, ActionTable } from "./service-types.ts";
+import { SESSION_ACTIONS } from "./sessions.ts";
 
 export type { RegistrationDeps } from "./context.ts";
 export type { ActionInput } from "./service-types.ts";
@@ -15,31 +15,27 @@ export type { ActionInput } from "./service-types.ts";
  * and the caller. Called without a caller, as tests and operators do, it acts for an operator.
  */
 export type RegistrationService = {
-  [A in ControlAction]: (
-    input: ActionInput<A>,
-    caller?: Caller,
-  ) => ReturnType<ActionHandlers<A>[A]>;
+  [A in ControlAction]: (input: ActionInput<A>, caller?: Caller) => Promise<ControlData<A>>;
 };
 
+/** Every action's handler, by action: the routing table. */
+const ACTIONS: ActionTable<ControlAction> = {
+  ...ENDPOINT_ACTIONS,
+  ...FUNCTION_ACTIONS,
+  ...SESSION_ACTIONS,
+};
+
+/** The service over `deps`: each action of the table bound to one shared context. */
 export function createRegistrationService(deps: RegistrationDeps): RegistrationService {
   const ctx: ServiceContext = {
     deps,
     store: createRecordStore(deps.s3, deps.bucket),
     now: deps.now ?? Date.now,
   };
-  const handlers: ActionHandlers<ControlAction> = {
-    ...endpointHandlers(ctx),
-    ...functionHandlers(ctx),
-    ...sessionHandlers(ctx),
-  };
-  return withOperatorDefault(handlers);
-}
-
-function withOperatorDefault(handlers: ActionHandlers<ControlAction>): RegistrationService {
   const service: Record<string, unknown> = {};
-  for (const [action, handler] of Object.entries(handlers)) {
+  for (const [action, handler] of Object.entries(ACTIONS)) {
     service[action] = (input: unknown, caller: Caller = { kind: "operator" }) =>
-      (handler as (input: unknown, caller: Caller) => Promise<unknown>)(input, caller);
+      (handler as ActionHandler<ControlAction>)(ctx, input as never, caller);
   }
   return service as RegistrationService;
 }
