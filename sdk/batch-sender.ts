@@ -14,6 +14,12 @@ export interface OutgoingMessage {
   body: string;
 }
 
+interface SendOptions {
+  signal?: AbortSignal;
+  concurrency?: number;
+  maxRetries?: number;
+}
+
 /**
  * Send messages to one queue in batches of up to 10 (and 1 MiB), several calls in flight,
  * re-sending the entries a batch reports as failed.
@@ -24,8 +30,24 @@ export async function sendInBatches(
   sqs: SQSClient,
   queueUrl: string,
   messages: OutgoingMessage[],
-  options: { signal?: AbortSignal; concurrency?: number; maxRetries?: number } = {},
+  options: SendOptions = {},
 ): Promise<void> {
+  const batches = batchesOf(messages);
+  let next = 0;
+  const workers = Array.from(
+    { length: Math.min(options.concurrency ?? 8, batches.length) },
+    async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        if (batch) await sendBatch(sqs, queueUrl, batch, options);
+      }
+    },
+  );
+  await Promise.all(workers);
+}
+
+/** The messages in order, cut into batches within SQS's entry and byte limits. */
+function batchesOf(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
   const batches: OutgoingMessage[][] = [];
   let current: OutgoingMessage[] = [];
   let bytes = 0;
@@ -43,44 +65,43 @@ export async function sendInBatches(
     bytes += size;
   }
   if (current.length > 0) batches.push(current);
+  return batches;
+}
 
-  const sendOne = async (batch: OutgoingMessage[]) => {
-    let pending = batch;
-    const started = Date.now();
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > (options.maxRetries ?? 5) && Date.now() - started > QUEUE_MISSING_WINDOW_MS) {
-        throw new TransientError(`could not send ${pending.length} task(s) to ${queueUrl}`, {
-          hint: "check the deployment is reachable, then resubmit",
-          context: { taskIds: pending.map((m) => m.id) },
-        });
-      }
-      try {
-        const out = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
-          }),
-          { abortSignal: options.signal },
-        );
-        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
-        pending = pending.filter((_, i) => failed.has(String(i)));
-      } catch (error) {
-        refuseUnlessRetriable(error, queueUrl, Date.now() - started);
-      }
-      if (pending.length > 0) await sleep(backoffDelayMs(attempt, { baseMs: 100, capMs: 2_000 }));
+/**
+ * One batch, re-sending its failed entries with backoff. Gives up after maxRetries attempts,
+ * but not before a new queue's missing window has passed.
+ */
+async function sendBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  batch: OutgoingMessage[],
+  options: SendOptions,
+): Promise<void> {
+  let pending = batch;
+  const started = Date.now();
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > (options.maxRetries ?? 5) && Date.now() - started > QUEUE_MISSING_WINDOW_MS) {
+      throw new TransientError(`could not send ${pending.length} task(s) to ${queueUrl}`, {
+        hint: "check the deployment is reachable, then resubmit",
+        context: { taskIds: pending.map((m) => m.id) },
+      });
     }
-  };
-  let next = 0;
-  const workers = Array.from(
-    { length: Math.min(options.concurrency ?? 8, batches.length) },
-    async () => {
-      while (next < batches.length) {
-        const batch = batches[next++];
-        if (batch) await sendOne(batch);
-      }
-    },
-  );
-  await Promise.all(workers);
+    try {
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map((m, i) => ({ Id: String(i), MessageBody: m.body })),
+        }),
+        { abortSignal: options.signal },
+      );
+      const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+      pending = pending.filter((_, i) => failed.has(String(i)));
+    } catch (error) {
+      refuseUnlessRetriable(error, queueUrl, Date.now() - started);
+    }
+    if (pending.length > 0) await sleep(backoffDelayMs(attempt, { baseMs: 100, capMs: 2_000 }));
+  }
 }
 
 /** Throws unless the failed call is worth another try (a transient error, or a new queue). */

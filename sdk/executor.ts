@@ -9,7 +9,7 @@ import type {
   TaskFuture,
   ValueOptions,
 } from "./executor-types.ts";
-import { type JournalTask, readJournal, SessionJournal } from "./journal.ts";
+import { type JournalTask, openedEntry, readJournal, SessionJournal } from "./journal.ts";
 import { memoized } from "./memo.ts";
 import { ResultBook } from "./result-book.ts";
 import { ResultListener } from "./result-listener.ts";
@@ -103,21 +103,10 @@ export class Executor {
         ? await readJournal(this.#options.journalDir, sessionId)
         : undefined;
       if (previous) {
-        for (const task of previous.tasks.values()) {
-          if (task.result) this.#book.known(task.result);
-          else void this.#book.future(task.taskId);
-        }
+        this.#book.restore(previous.tasks.values());
         await this.#resendUnsent(previous.tasks.values());
       } else {
-        await this.#journal.append([
-          {
-            kind: "opened",
-            sessionId: session.sessionId,
-            resultQueueUrl: session.resultQueueUrl,
-            ...(session.ownerId === undefined ? {} : { ownerId: session.ownerId }),
-            at: Date.now(),
-          },
-        ]);
+        await this.#journal.append([openedEntry(session)]);
       }
     }
     this.#listener = this.#listen(session.resultQueueUrl, sessionId !== undefined);

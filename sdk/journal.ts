@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { FunctionRef, ResultMessage, Uuid } from "#core/protocol/index.ts";
+import { FunctionRef, ResultMessage, type SessionRecord, Uuid } from "#core/protocol/index.ts";
 
 /**
  * A session's local journal: one JSON line per event, appended as it happens. It is what lets a
@@ -140,49 +140,68 @@ export async function readJournal(
     const parsed = JournalEntry.safeParse(safeJson(line));
     if (!parsed.success) continue;
     const e = parsed.data;
-    if (e.kind === "opened") {
-      summary ??= {
-        sessionId: e.sessionId,
-        resultQueueUrl: e.resultQueueUrl,
-        ...(e.ownerId === undefined ? {} : { ownerId: e.ownerId }),
-        openedAt: e.at,
-        tasks: new Map(),
-      };
-      continue;
-    }
-    if (!summary) continue;
-    if (e.kind === "submitted") {
-      summary.tasks.set(e.taskId, {
-        taskId: e.taskId,
-        endpointId: e.endpointId,
-        function: e.function,
-        topic: e.topic,
-        submittedAt: e.at,
-        state: "pending",
-        cancelRequested: false,
-        ...(e.message === undefined ? {} : { unsentMessage: e.message }),
-      });
-    } else if (e.kind === "sent") {
-      for (const id of e.taskIds) {
-        const task = summary.tasks.get(id);
-        if (task) delete task.unsentMessage;
-      }
-    } else if (e.kind === "result") {
-      const task = summary.tasks.get(e.result.taskId);
-      if (task && task.state === "pending") {
-        task.result = e.result;
-        task.state = stateOf(e.result);
-      }
-    } else if (e.kind === "cancelRequested") {
-      for (const id of e.taskIds) {
-        const task = summary.tasks.get(id);
-        if (task) task.cancelRequested = true;
-      }
-    } else if (e.kind === "closed") {
-      summary.closedAt = e.at;
-    }
+    // Entries before the "opened" one have no session to belong to.
+    if (e.kind === "opened") summary ??= openedSummary(e);
+    else if (summary) applyEntry(summary, e);
   }
   return summary;
+}
+
+type EntryOf<K extends JournalEntry["kind"]> = Extract<JournalEntry, { kind: K }>;
+
+function openedSummary(e: EntryOf<"opened">): SessionSummary {
+  return {
+    sessionId: e.sessionId,
+    resultQueueUrl: e.resultQueueUrl,
+    ...(e.ownerId === undefined ? {} : { ownerId: e.ownerId }),
+    openedAt: e.at,
+    tasks: new Map(),
+  };
+}
+
+/** One entry after "opened", folded into the summary; a task's first result is the one kept. */
+function applyEntry(summary: SessionSummary, e: Exclude<JournalEntry, EntryOf<"opened">>): void {
+  if (e.kind === "submitted") {
+    summary.tasks.set(e.taskId, {
+      taskId: e.taskId,
+      endpointId: e.endpointId,
+      function: e.function,
+      topic: e.topic,
+      submittedAt: e.at,
+      state: "pending",
+      cancelRequested: false,
+      ...(e.message === undefined ? {} : { unsentMessage: e.message }),
+    });
+  } else if (e.kind === "sent") {
+    for (const id of e.taskIds) {
+      const task = summary.tasks.get(id);
+      if (task) delete task.unsentMessage;
+    }
+  } else if (e.kind === "result") {
+    const task = summary.tasks.get(e.result.taskId);
+    if (task && task.state === "pending") {
+      task.result = e.result;
+      task.state = stateOf(e.result);
+    }
+  } else if (e.kind === "cancelRequested") {
+    for (const id of e.taskIds) {
+      const task = summary.tasks.get(id);
+      if (task) task.cancelRequested = true;
+    }
+  } else {
+    summary.closedAt = e.at;
+  }
+}
+
+/** The journal's first entry: the session and where its results and logs are. */
+export function openedEntry(session: SessionRecord): JournalEntry {
+  return {
+    kind: "opened",
+    sessionId: session.sessionId,
+    resultQueueUrl: session.resultQueueUrl,
+    ...(session.ownerId === undefined ? {} : { ownerId: session.ownerId }),
+    at: Date.now(),
+  };
 }
 
 /** The state a result puts its task in: `done` if ok, else `cancelled` or `failed`. */

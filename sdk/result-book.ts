@@ -30,6 +30,14 @@ export class ResultBook {
     this.#done.set(result.taskId, result);
   }
 
+  /** A reattached session's tasks: results its journal has are known, the rest get futures. */
+  restore(tasks: Iterable<{ taskId: string; result?: ResultMessage }>): void {
+    for (const task of tasks) {
+      if (task.result) this.known(task.result);
+      else void this.future(task.taskId);
+    }
+  }
+
   /** Tasks still waiting for a result. */
   pending(): string[] {
     return [...this.#waiters.keys()];

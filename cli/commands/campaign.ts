@@ -81,6 +81,11 @@ interface CampaignFlags {
 
 export function registerCampaignCommands(program: Command): void {
   const campaign = program.command("campaign").description("run science campaigns on endpoints");
+  declareCampaignRun(campaign);
+  declareCampaignReport(campaign);
+}
+
+function declareCampaignRun(campaign: Command): void {
   campaign
     .command("run <campaign>")
     .description(
@@ -120,12 +125,10 @@ export function registerCampaignCommands(program: Command): void {
       "after",
       "\nExample:\n  ferry campaign run ipopt --qc-endpoint cpu --ml-endpoint gpu --search-size 100",
     )
-    .action(async (name: string, flags: CampaignFlags) => {
-      if (name !== "ipopt")
-        throw new ConfigError(`unknown campaign ${name}`, { hint: "the one campaign is ipopt" });
-      const say = (line: string) => process.stdout.write(`${line}\n`);
-      await withConnection((conn) => runCampaign(conn, flagsToInput(flags), say));
-    });
+    .action((name: string, flags: CampaignFlags) => runCampaignCommand(name, flags));
+}
+
+function declareCampaignReport(campaign: Command): void {
   campaign
     .command("report <runDir>")
     .description(
@@ -137,14 +140,28 @@ export function registerCampaignCommands(program: Command): void {
       "after",
       "\nExample:\n  ferry campaign report runs/ipopt-2026-01-05T10-15-00Z --out report.html",
     )
-    .action(async (runDir: string, flags: { out?: string; random?: string }) => {
-      const out = await writeReport({
-        runDir,
-        ...(flags.out ? { out: flags.out } : {}),
-        ...(flags.random ? { randomDir: flags.random } : {}),
-      });
-      process.stdout.write(`report: ${out}\n`);
-    });
+    .action((runDir: string, flags: { out?: string; random?: string }) =>
+      writeCampaignReport(runDir, flags),
+    );
+}
+
+async function runCampaignCommand(name: string, flags: CampaignFlags): Promise<void> {
+  if (name !== "ipopt")
+    throw new ConfigError(`unknown campaign ${name}`, { hint: "the one campaign is ipopt" });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  await withConnection((conn) => runCampaign(conn, flagsToInput(flags), say));
+}
+
+async function writeCampaignReport(
+  runDir: string,
+  flags: { out?: string; random?: string },
+): Promise<void> {
+  const out = await writeReport({
+    runDir,
+    ...(flags.out ? { out: flags.out } : {}),
+    ...(flags.random ? { randomDir: flags.random } : {}),
+  });
+  process.stdout.write(`report: ${out}\n`);
 }
 
 /** Commander's flags as the campaign's options (undefined ones take the defaults). */

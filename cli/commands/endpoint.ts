@@ -7,6 +7,10 @@ import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { resolveEndpointId } from "../resolve.ts";
 
+interface JsonOption {
+  json?: boolean;
+}
+
 const ago = (at: number | undefined) =>
   at === undefined ? "never" : `${Math.max(0, Math.round((Date.now() - at) / 1000))}s ago`;
 
@@ -28,6 +32,15 @@ export function registerEndpointCommands(program: Command): void {
   const endpoint = program
     .command("endpoint")
     .description("register, list and run compute endpoints");
+  declareRegister(endpoint);
+  declareRename(endpoint);
+  declareDeregister(endpoint);
+  declareList(endpoint);
+  declareStatus(endpoint);
+  declareStart(endpoint);
+}
+
+function declareRegister(endpoint: Command): void {
   endpoint
     .command("register <name>")
     .description(
@@ -39,96 +52,55 @@ export function registerEndpointCommands(program: Command): void {
       "after",
       "\nExamples:\n  ferry endpoint register theta-cpu\n  ferry endpoint register theta-cpu --json | jq -r .endpointId",
     )
-    .action(async (name: string, opts: { id?: string; json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const { endpoint: rec } = await conn.control.call("registerEndpoint", {
-          name,
-          ...(opts.id ? { endpointId: opts.id } : {}),
-        });
-        emit(
-          Boolean(opts.json),
-          rec,
-          () =>
-            `${rec.endpointId}\nregistered endpoint ${rec.name}; start its agent with: ferry endpoint start ${rec.endpointId}`,
-        );
-      });
-    });
+    .action((name: string, opts: JsonOption & { id?: string }) =>
+      withConnection((conn) => registerEndpoint(conn, name, opts)),
+    );
+}
+
+function declareRename(endpoint: Command): void {
   endpoint
     .command("rename <endpoint> <name>")
     .description("give an endpoint a new name (its UUID, queue and agents stay)")
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExample:\n  ferry endpoint rename cpu theta-cpu")
-    .action(async (idOrName: string, name: string, opts: { json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const endpointId = await resolveEndpointId(conn.control, idOrName);
-        const { endpoint: rec } = await conn.control.call("renameEndpoint", { endpointId, name });
-        emit(Boolean(opts.json), rec, () => `endpoint ${rec.endpointId} is now named ${rec.name}`);
-      });
-    });
+    .action((idOrName: string, name: string, opts: JsonOption) =>
+      withConnection((conn) => renameEndpoint(conn, idOrName, name, opts)),
+    );
+}
+
+function declareDeregister(endpoint: Command): void {
   endpoint
     .command("deregister <endpoint>")
     .description("remove an endpoint and delete its task queue (refused while tasks wait in it)")
     .option("--force", "deregister even though tasks are queued (they are deleted with the queue)")
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExample:\n  ferry endpoint deregister old-cpu")
-    .action(async (idOrName: string, opts: { force?: boolean; json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const endpointId = await resolveEndpointId(conn.control, idOrName);
-        const view = await conn.control.call("describeEndpoint", { endpointId });
-        const waiting = await queuedTasks(conn, view.endpoint.queueUrl);
-        if (waiting > 0 && !opts.force) {
-          throw new ConfigError(
-            `endpoint ${view.endpoint.name} has ${waiting} task(s) in its queue`,
-            {
-              hint: "let them finish or cancel them, or pass --force to delete them with the queue",
-            },
-          );
-        }
-        await conn.control.call("deregisterEndpoint", { endpointId });
-        emit(
-          Boolean(opts.json),
-          { endpointId, deletedTasks: waiting },
-          () =>
-            `endpoint ${view.endpoint.name} (${endpointId}) deregistered${waiting ? `; ${waiting} queued task(s) deleted with its queue` : ""}`,
-        );
-      });
-    });
+    .action((idOrName: string, opts: JsonOption & { force?: boolean }) =>
+      withConnection((conn) => deregisterEndpoint(conn, idOrName, opts)),
+    );
+}
+
+function declareList(endpoint: Command): void {
   endpoint
     .command("list")
     .description("all endpoints with their status (online / stale / offline)")
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExample:\n  ferry endpoint list")
-    .action(async (opts: { json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const { endpoints } = await conn.control.call("listEndpoints", {});
-        emit(Boolean(opts.json), endpoints, () =>
-          endpoints.length === 0
-            ? "no endpoints yet: ferry endpoint register <name>"
-            : table(HEADERS, endpoints.map(viewRow)),
-        );
-      });
-    });
+    .action((opts: JsonOption) => withConnection((conn) => listEndpoints(conn, opts)));
+}
+
+function declareStatus(endpoint: Command): void {
   endpoint
     .command("status <endpoint>")
     .description("one endpoint's status, agents and running tasks (UUID or name)")
     .option("--json", "machine-readable output")
     .addHelpText("after", "\nExample:\n  ferry endpoint status theta-cpu")
-    .action(async (idOrName: string, opts: { json?: boolean }) => {
-      await withConnection(async (conn) => {
-        const endpointId = await resolveEndpointId(conn.control, idOrName);
-        const view = await conn.control.call("describeEndpoint", { endpointId });
-        emit(Boolean(opts.json), view, () =>
-          [
-            table(HEADERS, [viewRow(view)]),
-            ...view.agents.map(
-              (a) =>
-                `  agent ${a.agentId} on ${a.host}: ${a.slots.busy}/${a.slots.total} busy, heartbeat ${ago(a.at)}` +
-                (a.runningTaskIds.length ? `, running ${a.runningTaskIds.join(", ")}` : ""),
-            ),
-          ].join("\n"),
-        );
-      });
-    });
+    .action((idOrName: string, opts: JsonOption) =>
+      withConnection((conn) => endpointStatus(conn, idOrName, opts)),
+    );
+}
+
+function declareStart(endpoint: Command): void {
   endpoint
     .command("start <endpoint>")
     .description("run this site's agent in the foreground (SIGTERM/SIGINT drain it)")
@@ -137,18 +109,99 @@ export function registerEndpointCommands(program: Command): void {
       "after",
       "\nExample:\n  ferry endpoint start theta-cpu --config site.yaml 2>agent.log",
     )
-    .action(async (idOrName: string, opts: { config?: string }) => {
-      await withConnection(async (connection) => {
-        const endpointId = await resolveEndpointId(connection.control, idOrName);
-        // Loaded here so other commands do not pay for the agent's modules at start-up.
-        const { runAgentProcess } = await import("#agent/index.ts");
-        await runAgentProcess({
-          endpointId,
-          connection,
-          ...(opts.config ? { configPath: opts.config } : {}),
-        });
-      });
+    .action((idOrName: string, opts: { config?: string }) =>
+      withConnection((conn) => startAgent(conn, idOrName, opts)),
+    );
+}
+
+async function registerEndpoint(
+  conn: Connection,
+  name: string,
+  opts: JsonOption & { id?: string },
+): Promise<void> {
+  const { endpoint: rec } = await conn.control.call("registerEndpoint", {
+    name,
+    ...(opts.id ? { endpointId: opts.id } : {}),
+  });
+  emit(
+    Boolean(opts.json),
+    rec,
+    () =>
+      `${rec.endpointId}\nregistered endpoint ${rec.name}; start its agent with: ferry endpoint start ${rec.endpointId}`,
+  );
+}
+
+async function renameEndpoint(
+  conn: Connection,
+  idOrName: string,
+  name: string,
+  opts: JsonOption,
+): Promise<void> {
+  const endpointId = await resolveEndpointId(conn.control, idOrName);
+  const { endpoint: rec } = await conn.control.call("renameEndpoint", { endpointId, name });
+  emit(Boolean(opts.json), rec, () => `endpoint ${rec.endpointId} is now named ${rec.name}`);
+}
+
+/** Refused while tasks wait in the endpoint's queue, unless --force deletes them with it. */
+async function deregisterEndpoint(
+  conn: Connection,
+  idOrName: string,
+  opts: JsonOption & { force?: boolean },
+): Promise<void> {
+  const endpointId = await resolveEndpointId(conn.control, idOrName);
+  const view = await conn.control.call("describeEndpoint", { endpointId });
+  const waiting = await queuedTasks(conn, view.endpoint.queueUrl);
+  if (waiting > 0 && !opts.force) {
+    throw new ConfigError(`endpoint ${view.endpoint.name} has ${waiting} task(s) in its queue`, {
+      hint: "let them finish or cancel them, or pass --force to delete them with the queue",
     });
+  }
+  await conn.control.call("deregisterEndpoint", { endpointId });
+  emit(
+    Boolean(opts.json),
+    { endpointId, deletedTasks: waiting },
+    () =>
+      `endpoint ${view.endpoint.name} (${endpointId}) deregistered${waiting ? `; ${waiting} queued task(s) deleted with its queue` : ""}`,
+  );
+}
+
+async function listEndpoints(conn: Connection, opts: JsonOption): Promise<void> {
+  const { endpoints } = await conn.control.call("listEndpoints", {});
+  emit(Boolean(opts.json), endpoints, () =>
+    endpoints.length === 0
+      ? "no endpoints yet: ferry endpoint register <name>"
+      : table(HEADERS, endpoints.map(viewRow)),
+  );
+}
+
+async function endpointStatus(conn: Connection, idOrName: string, opts: JsonOption): Promise<void> {
+  const endpointId = await resolveEndpointId(conn.control, idOrName);
+  const view = await conn.control.call("describeEndpoint", { endpointId });
+  emit(Boolean(opts.json), view, () =>
+    [
+      table(HEADERS, [viewRow(view)]),
+      ...view.agents.map(
+        (a) =>
+          `  agent ${a.agentId} on ${a.host}: ${a.slots.busy}/${a.slots.total} busy, heartbeat ${ago(a.at)}` +
+          (a.runningTaskIds.length ? `, running ${a.runningTaskIds.join(", ")}` : ""),
+      ),
+    ].join("\n"),
+  );
+}
+
+async function startAgent(
+  connection: Connection,
+  idOrName: string,
+  opts: { config?: string },
+): Promise<void> {
+  const endpointId = await resolveEndpointId(connection.control, idOrName);
+  // Loaded here so other commands do not pay for the agent's modules at start-up.
+  const { runAgentProcess } = await import("#agent/index.ts");
+  await runAgentProcess({
+    endpointId,
+    connection,
+    ...(opts.config ? { configPath: opts.config } : {}),
+  });
 }
 
 /** Messages waiting in or taken from the queue (SQS's approximate counts). */

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { text } from "node:stream/consumers";
 import type { Command } from "commander";
-import { connect } from "#core/connect.ts";
+import { type Connection, connect } from "#core/connect.ts";
 import { ConfigError, NotFoundError } from "#core/errors.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
-import { executorFor } from "#sdk/index.ts";
+import { type Executor, executorFor, type TaskFuture } from "#sdk/index.ts";
+import { withinDeadline } from "../deadline.ts";
 import { ExitCode, emit } from "../output.ts";
 import {
   checkFunctionName,
@@ -13,6 +14,16 @@ import {
   warnIfNoAgent,
 } from "../resolve.ts";
 import { printable } from "../result-output.ts";
+
+interface RunOptions {
+  endpoint: string;
+  args: string;
+  argsFile?: string;
+  topic: string;
+  walltime: string;
+  timeout: string;
+  json?: boolean;
+}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -36,59 +47,47 @@ export function registerRunCommand(program: Command): void {
       "after",
       "\nExamples:\n  ferry run sum-squares -e cpu --args '{\"n\": 10}'\n  ferry run train -e gpu --args-file big-input.json\n  generate-input | ferry run train -e gpu --args -",
     )
-    .action(
-      async (
-        fn: string,
-        opts: {
-          endpoint: string;
-          args: string;
-          argsFile?: string;
-          topic: string;
-          walltime: string;
-          timeout: string;
-          json?: boolean;
-        },
-      ) => {
-        const args = await argumentOf(opts);
-        const conn = await connect();
-        const executor = executorFor(conn);
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
-          await warnIfNoAgent(conn.control, [endpointId]);
-          const { taskId, result } = await executor
-            .submit(fn, args, {
-              endpointId,
-              topic: opts.topic,
-              walltimeSeconds: Number(opts.walltime),
-            })
-            .catch(async (error: unknown) => {
-              // An unknown function: say which registered names are close.
-              if (error instanceof NotFoundError) await checkFunctionName(conn.control, fn);
-              throw error;
-            });
-          const timeoutMs = Number(opts.timeout) * 1000;
-          const outcome = await Promise.race([
-            result,
-            new Promise<"timeout">((resolve) => {
-              timer = setTimeout(() => resolve("timeout"), timeoutMs);
-            }),
-          ]);
-          if (outcome === "timeout") {
-            process.stderr.write(
-              `ferry: no result for task ${taskId} after ${opts.timeout}s: is an agent running for this endpoint? (ferry endpoint status ${opts.endpoint}); the task stays queued: collect its result later with \`ferry results --session ${executor.sessionId}\`\n`,
-            );
-            process.exitCode = ExitCode.timeout;
-            return;
-          }
-          await printResult(outcome, Boolean(opts.json), (r) => executor.value(r));
-        } finally {
-          clearTimeout(timer);
-          await executor.close({ closeSession: true }).catch(() => undefined);
-          conn.close();
-        }
-      },
-    );
+    .action((fn: string, opts: RunOptions) => runTask(fn, opts));
+}
+
+/** Submit one task in a session of its own, wait up to --timeout, print its result. */
+async function runTask(fn: string, opts: RunOptions): Promise<void> {
+  const args = await argumentOf(opts);
+  const conn = await connect();
+  const executor = executorFor(conn);
+  try {
+    const { taskId, result } = await submitOne(conn, executor, fn, args, opts);
+    const outcome = await withinDeadline(result, Number(opts.timeout) * 1000);
+    if (outcome === "timeout") {
+      process.stderr.write(
+        `ferry: no result for task ${taskId} after ${opts.timeout}s: is an agent running for this endpoint? (ferry endpoint status ${opts.endpoint}); the task stays queued: collect its result later with \`ferry results --session ${executor.sessionId}\`\n`,
+      );
+      process.exitCode = ExitCode.timeout;
+      return;
+    }
+    await printResult(outcome, Boolean(opts.json), (r) => executor.value(r));
+  } finally {
+    await executor.close({ closeSession: true }).catch(() => undefined);
+    conn.close();
+  }
+}
+
+async function submitOne(
+  conn: Connection,
+  executor: Executor,
+  fn: string,
+  args: unknown,
+  opts: RunOptions,
+): Promise<TaskFuture> {
+  const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
+  await warnIfNoAgent(conn.control, [endpointId]);
+  return executor
+    .submit(fn, args, { endpointId, topic: opts.topic, walltimeSeconds: Number(opts.walltime) })
+    .catch(async (error: unknown) => {
+      // An unknown function: say which registered names are close.
+      if (error instanceof NotFoundError) await checkFunctionName(conn.control, fn);
+      throw error;
+    });
 }
 
 /** The argument: --args JSON, `--args -` from stdin, or --args-file (no argv size limit). */

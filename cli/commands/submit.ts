@@ -4,7 +4,8 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { type Connection, connect } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
-import { executorFor, type TaskSpec } from "#sdk/index.ts";
+import { type Executor, executorFor, type TaskFuture, type TaskSpec } from "#sdk/index.ts";
+import { withinDeadline } from "../deadline.ts";
 import { ExitCode } from "../output.ts";
 import { progressBar } from "../progress.ts";
 import { warnIfNoAgent } from "../resolve.ts";
@@ -57,23 +58,26 @@ export function registerSubmitCommand(program: Command): void {
       "run the valid lines and report the others, instead of sending nothing",
     )
     .addHelpText("after", LINE_KEYS_HELP)
-    .action(async (file: string | undefined, opts: SubmitOptions) => {
-      const { good, bad } = parseSubmitLines(await readLines(file), opts);
-      if (good.length + bad.length === 0)
-        throw new ConfigError("no tasks given", {
-          hint: "pipe JSON lines on stdin or name a file",
-        });
-      const conn = await connect();
-      try {
-        const { resolved, bad: unresolved } = await resolveLines(conn.control, good);
-        const invalid = [...bad, ...unresolved].sort((a, b) => a.lineNo - b.lineNo);
-        reportInvalid(invalid, good.length + bad.length, Boolean(opts.skipInvalid));
-        if (resolved.length === 0) throw new ConfigError("no valid task to send");
-        await submitAndCollect(conn, resolved, opts, invalid.length);
-      } finally {
-        conn.close();
-      }
+    .action((file: string | undefined, opts: SubmitOptions) => submitCommand(file, opts));
+}
+
+/** Check every line (nothing is sent while one is bad, unless --skip-invalid), then run them. */
+async function submitCommand(file: string | undefined, opts: SubmitOptions): Promise<void> {
+  const { good, bad } = parseSubmitLines(await readLines(file), opts);
+  if (good.length + bad.length === 0)
+    throw new ConfigError("no tasks given", {
+      hint: "pipe JSON lines on stdin or name a file",
     });
+  const conn = await connect();
+  try {
+    const { resolved, bad: unresolved } = await resolveLines(conn.control, good);
+    const invalid = [...bad, ...unresolved].sort((a, b) => a.lineNo - b.lineNo);
+    reportInvalid(invalid, good.length + bad.length, Boolean(opts.skipInvalid));
+    if (resolved.length === 0) throw new ConfigError("no valid task to send");
+    await submitAndCollect(conn, resolved, opts, invalid.length);
+  } finally {
+    conn.close();
+  }
 }
 
 /** Every bad line on stderr with its number; without --skip-invalid nothing is sent. */
@@ -99,7 +103,6 @@ async function submitAndCollect(
   invalid: number,
 ): Promise<void> {
   const executor = executorFor(conn);
-  let timer: NodeJS.Timeout | undefined;
   try {
     await warnIfNoAgent(
       conn.control,
@@ -109,35 +112,9 @@ async function submitAndCollect(
     process.stderr.write(
       `ferry: session ${session.sessionId}: submitting ${lines.length} task(s)\n`,
     );
-    const specs: TaskSpec[] = lines.map((p) => ({
-      function: p.fn,
-      args: p.line.args ?? null,
-      endpointId: p.endpointId,
-      topic: p.line.topic ?? opts.topic,
-      walltimeSeconds: p.line.walltimeSeconds ?? Number(opts.walltime),
-      ...(p.line.maxAttempts ? { maxAttempts: p.line.maxAttempts } : {}),
-    }));
-    const futures = await executor.submitMany(specs);
-    const lineOf = new Map(futures.map((f, i) => [f.taskId, lines[i]?.lineNo]));
-    const bar = progressBar(futures.length, "results");
-    let failed = 0;
-    const all = Promise.all(
-      futures.map(async (f) => {
-        const printed = await printable(await f.result, (r) => executor.value(r));
-        if (!printed.ok) failed++;
-        bar.increment();
-        // Above the bar, never over it: a terminal shows stdout and stderr together.
-        bar.print(`${JSON.stringify({ line: lineOf.get(printed.taskId), ...printed })}\n`);
-      }),
-    );
-    const outcome = await Promise.race([
-      all.then(() => "done" as const),
-      new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), Number(opts.timeout) * 1000);
-      }),
-    ]);
-    bar.stop();
-    if (outcome === "timeout") {
+    const futures = await executor.submitMany(taskSpecs(lines, opts));
+    const failed = await printResults(executor, futures, lines, Number(opts.timeout) * 1000);
+    if (failed === "timeout") {
       const pending = executor.pendingTaskIds().length;
       process.stderr.write(`ferry: ${pending} result(s) still pending after ${opts.timeout}s\n`);
       process.exitCode = ExitCode.timeout;
@@ -149,13 +126,56 @@ async function submitAndCollect(
     );
     if (failed + invalid > 0) process.exitCode = ExitCode.taskFailed;
   } finally {
-    clearTimeout(timer);
-    // The session closes only once every result is in (Executor.close checks).
-    const closed = await executor.close({ closeSession: !opts.keepSession }).catch(() => undefined);
-    if (closed && closed.pendingTaskIds.length > 0 && executor.sessionId) {
-      process.stderr.write(
-        `ferry: session ${executor.sessionId} kept open for ${closed.pendingTaskIds.length} pending result(s): collect them with \`ferry results --session ${executor.sessionId}\`\n`,
-      );
-    }
+    await closeExecutor(executor, Boolean(opts.keepSession));
+  }
+}
+
+/** Lines' own settings win over the command's defaults. */
+function taskSpecs(lines: readonly ResolvedLine[], opts: SubmitOptions): TaskSpec[] {
+  return lines.map((p) => ({
+    function: p.fn,
+    args: p.line.args ?? null,
+    endpointId: p.endpointId,
+    topic: p.line.topic ?? opts.topic,
+    walltimeSeconds: p.line.walltimeSeconds ?? Number(opts.walltime),
+    ...(p.line.maxAttempts ? { maxAttempts: p.line.maxAttempts } : {}),
+  }));
+}
+
+/**
+ * One JSON line per result as it arrives, under a progress bar, until all are in or the
+ * deadline passes.
+ * @returns how many failed, or "timeout"
+ */
+async function printResults(
+  executor: Executor,
+  futures: readonly TaskFuture[],
+  lines: readonly ResolvedLine[],
+  timeoutMs: number,
+): Promise<number | "timeout"> {
+  const lineOf = new Map(futures.map((f, i) => [f.taskId, lines[i]?.lineNo]));
+  const bar = progressBar(futures.length, "results");
+  let failed = 0;
+  const all = Promise.all(
+    futures.map(async (f) => {
+      const printed = await printable(await f.result, (r) => executor.value(r));
+      if (!printed.ok) failed++;
+      bar.increment();
+      // Above the bar, never over it: a terminal shows stdout and stderr together.
+      bar.print(`${JSON.stringify({ line: lineOf.get(printed.taskId), ...printed })}\n`);
+    }),
+  );
+  const outcome = await withinDeadline(all, timeoutMs);
+  bar.stop();
+  return outcome === "timeout" ? outcome : failed;
+}
+
+/** The session closes only once every result is in (Executor.close checks). */
+async function closeExecutor(executor: Executor, keepSession: boolean): Promise<void> {
+  const closed = await executor.close({ closeSession: !keepSession }).catch(() => undefined);
+  if (closed && closed.pendingTaskIds.length > 0 && executor.sessionId) {
+    process.stderr.write(
+      `ferry: session ${executor.sessionId} kept open for ${closed.pendingTaskIds.length} pending result(s): collect them with \`ferry results --session ${executor.sessionId}\`\n`,
+    );
   }
 }
