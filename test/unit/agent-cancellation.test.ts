@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { mayHaveBeenCancelled } from "#agent/agent.ts";
 import { CancellationWatcher } from "#agent/cancellation.ts";
 import type { ControlClient } from "#core/control/index.ts";
@@ -40,7 +40,10 @@ function fakeLogger() {
 describe("CancellationWatcher", () => {
   const run = new AbortController();
   let watcher: CancellationWatcher | undefined;
-  afterEach(() => watcher?.stop());
+  afterEach(() => {
+    watcher?.stop();
+    vi.useRealTimers();
+  });
 
   it("checks a batch in one call, skipping ids that are not UUIDs", async () => {
     const { control, calls } = fakeControl([[B]]);
@@ -65,10 +68,13 @@ describe("CancellationWatcher", () => {
     expect((await watcher.check(keys(A))).size).toBe(0);
     expect(warnings).toEqual(["cannot check for cancelled tasks; will check again"]);
 
+    // The watcher's own timers, run by the test's clock: 400 ms pass exactly, however busy
+    // the machine is.
+    vi.useFakeTimers();
     const a = watcher.watch(key(A));
     const b = watcher.watch(key(B));
     watcher.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await vi.advanceTimersByTimeAsync(400);
     expect(warnings).toHaveLength(2);
     expect(a.signal.aborted).toBe(true);
     expect(b.signal.aborted).toBe(false);
@@ -78,7 +84,7 @@ describe("CancellationWatcher", () => {
     a.stop();
     b.stop();
     const before = calls.length;
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(calls.length).toBe(before);
   });
 });

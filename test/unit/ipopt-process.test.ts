@@ -15,15 +15,14 @@ describe("runProcess", () => {
   });
 
   it("kills a process that ignores SIGTERM with SIGKILL after the grace period", async () => {
-    const started = Date.now();
     const ignoring = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);";
     const run = runProcess(process.execPath, ["-e", ignoring], {
       ...options,
       timeoutMs: 300,
       killGraceMs: 300,
     });
+    // Settles at all: the process ignores SIGTERM and would run forever without the SIGKILL.
     await expect(run).rejects.toBeInstanceOf(TaskTimeoutError);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("says which program is missing", async () => {

@@ -154,9 +154,8 @@ describe("LiveLog with a store that hangs", () => {
     live.write("stdout", Buffer.from("x\n"));
     // The first (periodic) write starts after the interval and never answers.
     await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(1), { timeout: 3_000 });
-    const startedAt = Date.now();
+    // Returns at all: the write it waits on never answers unless end() aborts it.
     await live.end({ ok: true });
-    expect(Date.now() - startedAt).toBeLessThan(1_000);
     // The hanging write was cut short, and no final record was attempted over it.
     const signal = send.mock.calls[0]?.[1]?.abortSignal;
     expect(signal?.aborted).toBe(true);
