@@ -4,7 +4,7 @@ import type { BenchOutput, TaskSample } from "./context.ts";
 import { type Row, ratioRow } from "./report.ts";
 import { median } from "./stats.ts";
 
-/** The seed paper's medians (REFERENCE.md section 1), seconds: funcX + Globus, and Parsl + Redis. */
+/** The seed paper's medians (quoted in README "Performance"), seconds: funcX + Globus, and Parsl + Redis. */
 const PAPER = {
   simulate: { notifyFuncx: 0.44, notifyParsl: 0.08, accessFuncx: 0.54, accessParsl: 0.18 },
   infer: { notifyFuncx: 0.91, notifyParsl: 0.02, accessFuncx: 4.17, accessParsl: 0.022 },

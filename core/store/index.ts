@@ -1,4 +1,4 @@
-// The proxy store: large task arguments and results travel by reference (DESIGN.md "Proxy store").
+// The proxy store: large task arguments and results travel by reference (docs/protocol.md "Payloads: inline or by reference").
 export { type Codec, chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
 export { resolveInside } from "./file-paths.ts";
 export { createFileStore, type FileStore, type FileStoreOptions } from "./file-store.ts";

@@ -33,7 +33,7 @@ MODEL_VERSION = 1
 # What a Ferry shell function may print (endpoint-agent/shell-runner.ts).
 MAX_STDOUT_BYTES = 1_048_576
 
-# The seed's fixed settings (REFERENCE.md section 1) where they apply; epochs and learning rate
+# The seed's fixed settings (README "The IP-optimization campaign") where they apply; epochs and learning rate
 # come from the campaign's --num-epochs and --learning-rate.
 DEFAULTS: Dict[str, Any] = {
     "epochs": 128,

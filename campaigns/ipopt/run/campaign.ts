@@ -23,7 +23,7 @@ export {
 } from "./types.ts";
 
 /**
- * The IP campaign (REFERENCE.md section 1): keeps num-qc-workers simulations in flight, the
+ * The IP campaign (README "The IP-optimization campaign"): keeps num-qc-workers simulations in flight, the
  * best queued molecule first; every retrain-frequency successes retrains the ensemble (one
  * train task per model), scores the search space (one infer task per model and chunk), and
  * refills the queue with the top unsearched molecules by UCB. Stops at search-size results.

@@ -61,7 +61,7 @@ export type CampaignOptionsInput = z.input<typeof OptionsSchema>;
 export type CampaignOptions = z.output<typeof OptionsSchema> & { storePolicies: StorePolicies };
 
 /**
- * The campaign's options with defaults filled (the seed's, REFERENCE.md section 1) and the
+ * The campaign's options with defaults filled (the seed's, README "The IP-optimization campaign") and the
  * per-topic store policies built (--no-proxystore: everything inline).
  * @throws ConfigError naming the bad option.
  */
