@@ -36,7 +36,7 @@ export const workerFaults: Scenario = {
   async run({ d, quick, log }) {
     const repeats = quick ? 1 : 3;
     const normal = quick ? 30 : 100;
-    const tally = new Tally("worker crash/hang/flood");
+    const tally = new Tally("worker crash/hang/flood", { allOk: false });
     const endpointId = await d.registerEndpoint("faults-worker");
     await Promise.all([
       d.registerNode("short", "short.ts"),

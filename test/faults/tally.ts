@@ -37,9 +37,17 @@ export class Tally {
   #waiters: Array<() => void> = [];
 
   readonly scenario: string;
+  /** Whether every task should succeed: a failure with a reason then fails the scenario too. */
+  readonly #allOk: boolean;
 
-  constructor(scenario: string) {
+  /**
+   * @param options.allOk every task is expected to succeed (a scenario whose faults should
+   *   cost retries, not results); one with its own per-task expectations turns it off.
+   *   @default true
+   */
+  constructor(scenario: string, options: { allOk?: boolean } = {}) {
     this.scenario = scenario;
+    this.#allOk = options.allOk ?? true;
   }
 
   /** An SQS client that counts every result body received from a result queue. */
@@ -117,12 +125,21 @@ export class Tally {
     let failedWithReason = 0;
     let failedNoReason = 0;
     let lost = 0;
+    let firstFailure = "";
     for (const id of this.submitted) {
       const r = this.results.get(id);
       if (!r) lost++;
       else if (r.ok) ok++;
-      else if (r.error.message.trim().length > 0) failedWithReason++;
-      else failedNoReason++;
+      else if (r.error.message.trim().length > 0) {
+        failedWithReason++;
+        firstFailure ||= `${r.error.type}: ${r.error.message}`;
+      } else failedNoReason++;
+    }
+    const problems = [...this.problems];
+    if (this.#allOk && failedWithReason > 0) {
+      problems.push(
+        `${failedWithReason} task(s) failed that should have succeeded (${firstFailure})`,
+      );
     }
     const extra = (counts: Map<string, number>) =>
       [...counts.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
@@ -137,7 +154,7 @@ export class Tally {
       rawDuplicates: extra(this.raw),
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       notes: this.notes,
-      problems: this.problems,
+      problems,
     };
   }
 }
