@@ -4,22 +4,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { FOLDERS as PRODUCT_FOLDERS } from "../../scripts/code-size.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const FOLDERS = [
-  "core",
-  "infra",
-  "functions",
-  "endpoint-agent",
-  "sdk",
-  "cli",
-  "campaigns",
-  "local",
-  "bench",
-  "scripts",
-  "test",
-  "examples",
-];
+const FOLDERS = [...PRODUCT_FOLDERS, "bench", "scripts", "test", "examples"];
 const SELF = "doc-citations.test.ts";
 const CITATION = /(?<![\w./-])((?:[\w-]+\/)*[\w-]+\.md)\b/g;
 
