@@ -80,14 +80,16 @@ async function submitOne(
   opts: RunOptions,
 ): Promise<TaskFuture> {
   const endpointId = await resolveEndpointId(conn.control, opts.endpoint);
-  await warnIfNoAgent(conn.control, [endpointId]);
-  return executor
+  const future = await executor
     .submit(fn, args, { endpointId, topic: opts.topic, walltimeSeconds: Number(opts.walltime) })
     .catch(async (error: unknown) => {
       // An unknown function: say which registered names are close.
       if (error instanceof NotFoundError) await checkFunctionName(conn.control, fn);
       throw error;
     });
+  // After the task is sent: a task refused at submit gets its one-line error alone.
+  await warnIfNoAgent(conn.control, [endpointId]);
+  return future;
 }
 
 /** The argument: --args JSON, `--args -` from stdin, or --args-file (no argv size limit). */

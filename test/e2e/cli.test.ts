@@ -206,6 +206,15 @@ describe("cancel", () => {
       );
       const c1 = await runFerry(["cancel", queued.taskId]);
       expect(c1.code).toBe(0);
+      // The queued task waits in the agent's prefetch; at its start the agent asks again only
+      // when its last check is over a second old (FRESH_MESSAGE_MS), so a cancellation within
+      // that second may be missed by design. Let a heartbeat a second later show it passed.
+      const cancelledAt = Date.now();
+      for (let i = 0; i < 300; i++) {
+        const view = await conn.control.call("describeEndpoint", { endpointId: slow.endpointId });
+        if ((view.lastHeartbeat ?? 0) >= cancelledAt + 1_000) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       const c2 = await runFerry(["cancel", running.taskId]);
       expect(c2.code).toBe(0);
       const [r1, r2] = await Promise.all([running.result, queued.result]);

@@ -162,7 +162,7 @@ it("a walltime past what SQS can hold is refused before anything is sent, with t
     "50000",
   ]);
   expect(r.code).toBe(2);
-  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);
   expect(r.stderr).toMatch(/walltime 50000 s: a task runs for 1 to 39600 s .*12 h/);
 });
 
