@@ -17,7 +17,8 @@ import { resolveEndpointId } from "../resolve.ts";
 
 /**
  * Run the IP campaign on a deployment: register its functions if needed, steer until
- * search-size simulations, write the run directory, print a summary.
+ * search-size simulations (or the search space is used up), write the run directory, print a
+ * summary.
  */
 export async function runCampaign(
   conn: Connection,

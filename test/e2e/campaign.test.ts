@@ -1,6 +1,6 @@
 // The IP campaign through the real path: the suite's deployment, `ferry campaign run ipopt`
 // as a child process, and two real agents running obabel + xtb, train and infer.
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,4 +98,43 @@ describe("ferry campaign run ipopt", () => {
     const molecules = await lines(dir, "molecules.csv");
     expect(molecules).toHaveLength(searchSize + 1); // header
   }, 300_000);
+
+  it("stops, having searched every molecule, when every simulation fails", async () => {
+    // xtb has no parameters past radon: each of these fails in a fraction of a second, so no
+    // success ever triggers a retrain and the queue runs dry with nothing in flight.
+    const space = ["C[U]C", "CC[U]CC", "O[U]O", "N[U]N", "C[Og]C", "CC[Og]"];
+    const dir = await mkdtemp(join(tmpdir(), "ferry-campaign-dry-"));
+    try {
+      await writeFile(join(dir, "space.smi"), `${space.join("\n")}\n`);
+      const run = await runFerry(
+        [
+          "campaign",
+          "run",
+          "ipopt",
+          ...["--qc-endpoint", endpoints.qc, "--ml-endpoint", endpoints.ml],
+          ...["--num-qc-workers", "2", "--model-count", "2", "--molecules-per-ml-task", "3"],
+          ...["--search-space", join(dir, "space.smi"), "--search-size", "20"],
+          ...["--retrain-frequency", "2", "--name", "dry", "--out", join(dir, "runs")],
+        ],
+        { timeoutMs: 150_000 }, // the old campaign waited here forever
+      );
+      const hung = `no exit within 150 s (the queue ran dry and it waited?)\n${run.stdout}`;
+      expect(run.code, run.stderr || hung).toBe(0);
+      const reason = "searched all 6 molecules of the search space: stopping at 0 results";
+      expect(run.stdout).toContain(reason);
+      const [runName] = await readdir(join(dir, "runs"));
+      const runDir = join(dir, "runs", runName ?? "");
+      const summary = JSON.parse(await readFile(join(runDir, "summary.json"), "utf8"));
+      expect(summary).toMatchObject({ simulated: 0, failed: 6, stopReason: reason });
+      const simulations = (await lines(runDir, "simulation-results.jsonl")).map((l) =>
+        JSON.parse(l),
+      );
+      expect(simulations.map((s) => s.smiles).sort()).toEqual([...space].sort());
+      expect(
+        simulations.every((s) => !s.ok && s.error.message.includes("unsupported element")),
+      ).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

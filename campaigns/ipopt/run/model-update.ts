@@ -9,7 +9,10 @@ import { Flag } from "../steering/index.ts";
 import { combine, type ModelScores, rank } from "./ranking.ts";
 import type { CampaignContext } from "./types.ts";
 
-/** How a model update ended: a fresh ranking for the queue, or no model scored anything. */
+/**
+ * How a model update ended: a fresh ranking for the queue (empty once every molecule was
+ * searched), or no model scored anything (every train task, or every infer task, failed).
+ */
 export type UpdateOutcome = { kind: "ranked"; queue: number[] } | { kind: "unscored" };
 
 /** The update in progress: tasks still out, and each trained model's scores so far. */
@@ -67,23 +70,29 @@ export class ModelUpdater {
     state.counts.train += futures.length;
   }
 
-  /** A train result: records it and, if the model trained, sends its infer tasks. */
-  async onTrain(result: ResultMessage): Promise<void> {
+  /**
+   * A train result: records it and, if the model trained, sends its infer tasks. Returns how
+   * the update ended when this was its last task (undefined while it goes on).
+   */
+  async onTrain(result: ResultMessage): Promise<UpdateOutcome | undefined> {
     const { records, state } = this.#ctx;
     const model = this.#trainTasks.get(result.taskId) ?? -1;
     // Fetched before the record is written so that the line carries the fetch time.
     const json = await fetchValue(this.#ctx.executor, result, this.#round !== undefined);
     await records.appendTask(result, { model, round: state.updates, valueFetchMs: json.ms });
     const round = this.#round;
-    if (!round) return;
+    if (!round) return undefined;
     round.trainLeft--;
     if (result.ok) await this.#startInference(round, model, json.value);
     else this.#ctx.say(`train model ${model} failed: ${result.error.message.split("\n")[0]}`);
-    this.#finishIfDone(round);
+    return this.#finishIfDone(round);
   }
 
-  /** An infer result: records it and writes its chunk's predictions into the model's scores. */
-  async onInfer(result: ResultMessage): Promise<void> {
+  /**
+   * An infer result: records it and writes its chunk's predictions into the model's scores.
+   * Returns how the update ended when this was its last task (undefined while it goes on).
+   */
+  async onInfer(result: ResultMessage): Promise<UpdateOutcome | undefined> {
     const where = this.#inferTasks.get(result.taskId);
     const scores = where ? this.#round?.scores[where.model] : undefined;
     const fetched = await fetchValue(this.#ctx.executor, result, scores !== undefined);
@@ -94,7 +103,7 @@ export class ModelUpdater {
       valueFetchMs: fetched.ms,
     });
     const round = this.#round;
-    if (!round || !where) return;
+    if (!round || !where) return undefined;
     round.inferLeft--;
     if (value && scores) {
       const { mean, std } = value;
@@ -103,7 +112,7 @@ export class ModelUpdater {
         scores.std[i] = std[k] ?? 0;
       });
     }
-    this.#finishIfDone(round);
+    return this.#finishIfDone(round);
   }
 
   /** One infer task per chunk for a trained model; its scores start unknown (NaN). */
@@ -126,11 +135,12 @@ export class ModelUpdater {
   }
 
   /** Ends the round once no train or infer task is out: ranks, refills, goes idle. */
-  #finishIfDone(round: Round): void {
-    if (round.trainLeft !== 0 || round.inferLeft !== 0) return;
+  #finishIfDone(round: Round): UpdateOutcome | undefined {
+    if (round.trainLeft !== 0 || round.inferLeft !== 0) return undefined;
     const { state } = this.#ctx;
     this.#round = undefined;
-    const outcome = this.#rank(round.scores.filter(Boolean));
+    // A model whose every infer task failed scored nothing: rank only by those that did.
+    const outcome = this.#rank(round.scores.filter((m) => m.mean.some(Number.isFinite)));
     if (outcome.kind === "ranked") {
       state.refill(outcome.queue);
       this.#ctx.say(`update ${state.updates}: queue refilled, top candidate ${state.topCandidate}`);
@@ -138,6 +148,7 @@ export class ModelUpdater {
       this.#ctx.say(`update ${state.updates}: no model produced scores; the queue is unchanged`);
     }
     this.idle.set();
+    return outcome;
   }
 
   /** The unsearched molecules by the policy's score, at most search-size of them. */

@@ -47,6 +47,11 @@ export class Simulator {
     }
   }
 
+  /** Simulations submitted whose results have not come back. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Lets the submitter look again after a result that did not stop the run. */
   resultTaken(): void {
     this.#changed.set();

@@ -40,6 +40,7 @@ export class SearchState {
   /** Model updates started. */
   updates = 0;
   #queue: number[] = [];
+  #unsearched: number;
   readonly #init: SearchStateInit;
 
   constructor(init: SearchStateInit) {
@@ -47,6 +48,12 @@ export class SearchState {
     this.space = init.space;
     this.db = init.trainingSet;
     this.searched = new Set(this.db.map((m) => m.smiles));
+    this.#unsearched = [...new Set(this.space)].filter((s) => !this.searched.has(s)).length;
+  }
+
+  /** Distinct molecules of the space neither in the training set nor ever submitted. */
+  get unsearched(): number {
+    return this.#unsearched;
   }
 
   /** The counters as progress.jsonl records them. */
@@ -83,6 +90,15 @@ export class SearchState {
     return this.space[this.#queue[0] ?? 0];
   }
 
+  /** Whether the queue holds no molecule left to submit (then `queueReady` is cleared too). */
+  queueDry(): boolean {
+    while (this.#queue.length > 0 && this.searched.has(this.space[this.#queue[0] ?? 0] ?? "")) {
+      this.#queue.shift();
+    }
+    if (this.#queue.length === 0) this.queueReady.clear();
+    return this.#queue.length === 0;
+  }
+
   /**
    * Takes the best queued molecule not yet searched and marks it searched; undefined when the
    * queue ran dry (then `queueReady` is cleared until the next refill).
@@ -96,6 +112,7 @@ export class SearchState {
     if (index === undefined) return undefined;
     const smiles = this.space[index] ?? "";
     this.searched.add(smiles);
+    this.#unsearched--;
     return smiles;
   }
 

@@ -35,6 +35,11 @@ export interface CampaignSummary extends CampaignProgress {
   runDir: string;
   best: { smiles: string; ipEv: number }[];
   tasks: { simulate: number; train: number; infer: number };
+  /**
+   * Why the run stopped, one line: search-size results reached, every molecule of the search
+   * space searched, or the models producing no scores. Absent in summaries of older runs.
+   */
+  stopReason?: string;
 }
 
 /** The endpoints simulations (qc) and the surrogate's train and infer tasks (ml) run on. */
