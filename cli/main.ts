@@ -2,7 +2,8 @@ import { CommanderError } from "commander";
 import { ExitCode, fail } from "./output.ts";
 import { buildProgram } from "./program.ts";
 
-const program = buildProgram();
+// Only the command this line runs is loaded (program.ts): start-up stays fast.
+const program = await buildProgram(process.argv);
 
 try {
   await program.parseAsync(process.argv);

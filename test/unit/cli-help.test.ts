@@ -25,9 +25,9 @@ function helpOf(command: Command): string {
   return text;
 }
 
-describe("ferry --help", () => {
-  const all = leaves(buildProgram());
+const all = leaves(await buildProgram());
 
+describe("ferry --help", () => {
   it("finds the command tree", () => {
     const names = all.map(([name]) => name);
     for (const name of ["run", "logs", "endpoint register", "session close", "campaign report"])
@@ -37,5 +37,26 @@ describe("ferry --help", () => {
   it.each(all)("%s shows an example", (_name, command) => {
     // An "Example:" heading, and an indented command line under it that runs ferry.
     expect(helpOf(command)).toMatch(/\nExamples?:\n {2}[^\n]*\bferry /);
+  });
+});
+
+describe("what a command line loads", () => {
+  const names = async (...args: string[]) =>
+    (await buildProgram(["node", "ferry", ...args])).commands.map((c) => c.name());
+
+  it("a bare --version loads no command; help, no command or an unknown word load them all", async () => {
+    expect(await names("--version")).toEqual([]);
+    const every = (await buildProgram()).commands.map((c) => c.name());
+    expect(every.length).toBeGreaterThan(10);
+    expect(await names("--help")).toEqual(every);
+    expect(await names()).toEqual(every);
+    expect(await names("endpiont", "list")).toEqual(every);
+  });
+
+  it("a command loads only its own group", async () => {
+    expect(await names("endpoint", "list", "--json")).toEqual(["endpoint"]);
+    const endpoint = (await buildProgram(["node", "ferry", "endpoint"])).commands[0];
+    expect(endpoint?.commands.map((c) => c.name())).toContain("jobscript");
+    expect(await names("cancel", "x")).toEqual(["tasks", "cancel"]);
   });
 });
