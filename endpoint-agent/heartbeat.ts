@@ -27,6 +27,12 @@ export class Heartbeat {
   #soonTimer: NodeJS.Timeout | undefined;
   #lastSoon = 0;
   #stopped = false;
+  /**
+   * The beat in flight. Beats go one at a time: two PUTs of one heartbeat record race, and an
+   * earlier state (running) landing after a later one (stopped) would show a stopped agent as
+   * serving (on AWS the last to arrive wins; s3rver can even lose the record).
+   */
+  #inFlight: Promise<boolean> = Promise.resolve(true);
 
   constructor(options: HeartbeatOptions) {
     this.#o = options;
@@ -42,10 +48,18 @@ export class Heartbeat {
   }
 
   /**
-   * One heartbeat; a failure is logged, never fatal: status just turns stale. False when it
-   * failed (the next one then waits longer: a throttled control plane needs fewer calls).
+   * One heartbeat, after the one in flight; a failure is logged, never fatal: status just turns
+   * stale. False when it failed (the next one then waits longer: a throttled control plane
+   * needs fewer calls).
    */
-  async beat(): Promise<boolean> {
+  beat(): Promise<boolean> {
+    const next = this.#inFlight.then(() => this.#send());
+    this.#inFlight = next;
+    return next;
+  }
+
+  /** Sends the state as it is when the send starts, so the newest state is the last to go. */
+  async #send(): Promise<boolean> {
     const snap = this.#o.snapshot();
     try {
       await this.#o.control.call(
