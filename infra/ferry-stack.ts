@@ -63,7 +63,7 @@ export const FERRY_LOGICAL_IDS = {
   clientPolicy: "ClientPolicy",
 } as const;
 
-export { REGISTRATION_ENTRY } from "./registration-function.ts";
+export { ESM_REQUIRE_BANNER, REGISTRATION_ENTRY } from "./registration-function.ts";
 
 /** The bucket, the dead-letter queue, the registration Lambda and the IAM policies of Ferry. */
 export class FerryStack extends Stack {

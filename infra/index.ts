@@ -1,5 +1,6 @@
 export { type AccessPolicyTargets, createAccessPolicies } from "./access-policies.ts";
 export {
+  ESM_REQUIRE_BANNER,
   FERRY_LOGICAL_IDS,
   FerryStack,
   type FerryStackProps,

@@ -15,6 +15,9 @@ import { keyPrefixes, queueNames } from "#core/names.ts";
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The registration Lambda's entry point, which FerryStack bundles. */
 export const REGISTRATION_ENTRY = join(REPO_ROOT, "functions", "registration", "handler.ts");
+/** CommonJS dependencies inside an ESM bundle still call require(): the bundle defines it. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);";
 
 /** What the registration Lambda is configured with. */
 export interface RegistrationFunctionProps {
@@ -63,9 +66,7 @@ export function registrationFunction(
       bundleAwsSDK: true,
       externalModules: [],
       mainFields: ["module", "main"],
-      // CommonJS dependencies inside an ESM bundle still call require().
-      banner:
-        "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
+      banner: ESM_REQUIRE_BANNER,
       minify: true,
       sourceMap: true,
       logLevel: LogLevel.ERROR,

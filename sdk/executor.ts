@@ -17,16 +17,6 @@ import { parseResultBody, resultValue } from "./result-value.ts";
 import { buildTask, type TaskSpec } from "./task-builder.ts";
 import { type Outgoing, sendAndJournal, submittedEntries } from "./task-sender.ts";
 
-export type {
-  CloseOptions,
-  ExecutorDeps,
-  ExecutorOptions,
-  SubmitOptions,
-  TaskFuture,
-  ValueOptions,
-} from "./executor-types.ts";
-export type { TaskSpec } from "./task-builder.ts";
-
 /**
  * Submits tasks to endpoints and collects their results from this session's own result queue,
  * as futures or as an async iterator. Delivery is at least once; duplicates are dropped here by

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Connection } from "#core/connect.ts";
 import { createStores, type StorePolicies } from "#core/store/index.ts";
-import { Executor, type ExecutorOptions } from "./executor.ts";
+import { Executor } from "./executor.ts";
+import type { ExecutorOptions } from "./executor-types.ts";
 
 /**
  * Where executorFor keeps session journals, one JSON-lines file per session:

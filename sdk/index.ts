@@ -19,16 +19,15 @@ export {
 } from "#core/errors.ts";
 export type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
 export { asCompleted } from "./as-completed.ts";
-export {
-  type CloseOptions,
-  Executor,
-  type ExecutorDeps,
-  type ExecutorOptions,
-  type SubmitOptions,
-  type TaskFuture,
-  type TaskSpec,
-  type ValueOptions,
-} from "./executor.ts";
+export { Executor } from "./executor.ts";
+export type {
+  CloseOptions,
+  ExecutorDeps,
+  ExecutorOptions,
+  SubmitOptions,
+  TaskFuture,
+  ValueOptions,
+} from "./executor-types.ts";
 export { executorFor, journalDirOf } from "./from-connection.ts";
 export {
   bundleFunction,
@@ -53,4 +52,5 @@ export {
   type ResultListenerOptions,
 } from "./result-listener.ts";
 export { closestNames } from "./suggest.ts";
+export type { TaskSpec } from "./task-builder.ts";
 export { waitForEndpointsOnline } from "./wait.ts";

@@ -37,6 +37,7 @@ import {
   shellFunctionSha256,
   type TaskMessageInput,
 } from "#core/protocol/index.ts";
+import { ESM_REQUIRE_BANNER, REGISTRATION_ENTRY } from "#infra/index.ts";
 import { startLambdaHost } from "#local/index.ts";
 
 import type { ChildSpec } from "./agent-child.ts";
@@ -368,17 +369,13 @@ async function registrationBundle(dir: string): Promise<string> {
   if (deployed) return deployed;
   const outfile = join(dir, "registration", "index.mjs");
   await build({
-    entryPoints: [
-      fileURLToPath(new URL("../../functions/registration/handler.ts", import.meta.url)),
-    ],
+    entryPoints: [REGISTRATION_ENTRY],
     outfile,
     bundle: true,
     format: "esm",
     platform: "node",
     mainFields: ["module", "main"],
-    banner: {
-      js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);",
-    },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: "silent",
   });
   return outfile;
