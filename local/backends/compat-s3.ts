@@ -48,8 +48,10 @@ export async function startCompatS3(options: CompatS3Options): Promise<EmulatorS
   return {
     url: `http://127.0.0.1:${address.port}`,
     async close() {
-      // Agents' keep-alive sockets would hold close() open until they time out.
-      server.httpServer?.closeAllConnections();
+      // Idle keep-alive sockets would hold close() open until they time out; requests in
+      // flight finish first. Cutting those too let s3rver empty its directory (resetOnClose)
+      // under an upload still being written, and its write stream's ENOENT crashed the process.
+      server.httpServer?.closeIdleConnections();
       await server.close();
     },
   };
