@@ -31,17 +31,28 @@ export const registryKeys = {
     name ? `registry/functions/${name}/` : "registry/functions/",
   session: (sessionId: string) => `registry/sessions/${sessionId}.json`,
   /**
-   * One small record per cancelled task. Nothing deletes them yet; a lifecycle rule may, but only
-   * after a cancelled task can no longer run: a task message lives up to 14 days in its queue,
-   * so expiring records after 7 days would let a long-queued cancelled task run after all.
+   * One small record per cancellation, named by the time it was recorded so that agents list a
+   * session's cancellations since a moment in one request (ListObjectsV2 StartAfter), never one
+   * request per task. Cancelling again adds a record. Nothing deletes them yet; a lifecycle rule
+   * may, but only after a cancelled task can no longer run: a task message lives up to 14 days
+   * in its queue, so expiring records after 7 days would let a long-queued cancelled task run.
    */
-  cancellation: (sessionId: string, taskId: string) =>
-    `registry/cancellations/${sessionId}/${taskId}.json`,
+  cancellation: (sessionId: string, taskId: string, atMs: number) =>
+    `registry/cancellations/${sessionId}/${cancellationCursor(atMs)}-${taskId}.json`,
+  cancellationsPrefix: (sessionId: string) => `registry/cancellations/${sessionId}/`,
   /** Results whose session queue refused them, kept for the session's client. */
   parked: (sessionId: string, taskId: string) => `registry/parked/${sessionId}/${taskId}.json`,
   parkedPrefix: (sessionId: string) => `registry/parked/${sessionId}/`,
   /** Every session's parked results; the bucket lifecycle expires them. */
   parkedRoot: "registry/parked/",
 };
+
+/**
+ * A cancellation record's time as its key spells it: ms since the epoch, zero-padded so that
+ * key order is time order (until 2286). Listing after it finds the records at `atMs` or later.
+ */
+export function cancellationCursor(atMs: number): string {
+  return String(Math.max(0, Math.floor(atMs))).padStart(13, "0");
+}
 
 export const bundleKey = (sha256: string) => `functions/${sha256}.mjs`;

@@ -1,24 +1,24 @@
-import { nextDelayMs } from "#core/backoff.ts";
+import { backoffDelayMs, nextDelayMs } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
-import { MAX_CANCELLATION_IDS, Uuid } from "#core/protocol/index.ts";
+import { MAX_CANCELLATION_SESSIONS, Uuid } from "#core/protocol/index.ts";
+import { CancellationFeed, type TaskKey } from "./cancellation-feed.ts";
+import { FRESH_MESSAGE_MS } from "./received.ts";
+
+export type { TaskKey } from "./cancellation-feed.ts";
 
 /**
- * Longest wait for one check. A receive batch waits for its check before running, and its
+ * Longest wait for one listing. A receive batch waits for it before running, and its
  * messages' first visibility is 10 s: a slow control plane must not make them come back.
  */
 const CHECK_TIMEOUT_MS = 5_000;
+/** Calls per listing when sessions have more cancellations than one answer holds. */
+const MAX_ROUNDS = 20;
 
 export interface CancellationWatcherOptions {
   control: Pick<ControlClient, "call">;
-  /** Time between checks of the watched tasks. */
+  /** Time between listings while tasks run. */
   intervalMs: number;
-  /**
-   * Check calls in flight at once; checks asked for beyond that share the next call. One
-   * alone capped a busy agent at one receive batch per control-plane round trip.
-   * @default 4
-   */
-  maxChecksInFlight?: number;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -30,96 +30,117 @@ export interface Watch {
   stop(): void;
 }
 
+interface Listing {
+  startedAt: number;
+  sessions: ReadonlySet<string>;
+  done: Promise<void>;
+}
+
 /**
- * Asks the control plane which tasks are cancelled: once per receive batch before the tasks
- * start (up to maxChecksInFlight calls at once, the rest sharing the next), and every
- * interval for every task in flight, in one call for all of them. A failed
- * check is logged and counts as "none cancelled": the next interval asks again, and a task
- * never fails because of it.
+ * Learns which tasks are cancelled by listing, in one control call, every cancellation of the
+ * sessions this agent holds tasks of since the last listing: the call does not grow with the
+ * tasks received, and a busy agent makes about one a second, not one per receive batch.
+ *
+ * Before tasks start, `check` answers from a listing that started at most FRESH_MESSAGE_MS
+ * before it was asked (waiting for one only when the last is older); a cancel recorded in that
+ * last second is caught by the next listing, which runs every interval while tasks run, and
+ * stops the task. A failed listing is logged and counts as "none cancelled"; listings then
+ * back off, and a task never fails because of one.
  */
 export class CancellationWatcher {
   readonly #o: CancellationWatcherOptions;
+  readonly #feed = new CancellationFeed();
   /** Session/task -> its watches (a duplicate delivery may run the same task twice here). */
   readonly #watched = new Map<string, { task: TaskKey; controllers: Set<AbortController> }>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** Consecutive failed checks: the periodic check backs off (a throttled control plane). */
+  /** Consecutive failed listings: the next one waits (a throttled control plane). */
   #failures = 0;
-  /** The check calls in flight. */
-  readonly #inFlight = new Set<Promise<ReadonlySet<string>>>();
-  /** Ids waiting for the call after the one in flight, and that call's answer. */
-  #next: { tasks: Map<string, TaskKey>; result: Promise<ReadonlySet<string>> } | undefined;
+  #retryAt = 0;
+  #listing: Listing | undefined;
+  #queued: Promise<void> | undefined;
 
   constructor(options: CancellationWatcherOptions) {
     this.#o = options;
   }
 
-  /**
-   * The ids among `tasks` that are cancelled (by the session each names); never throws. At most
-   * maxChecksInFlight calls are in flight: checks asked for meanwhile wait and then share one
-   * call (each agent slot receiving its own message would otherwise make one control call per
-   * task). Every task is still checked by a call made after it was asked for.
-   */
+  /** The ids among `tasks` that are cancelled (by the session each names); never throws. */
   async check(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
     // One malformed id would make the whole request a BadRequest; such a task is refused later.
     const valid = tasks.filter(
       (t) => Uuid.safeParse(t.taskId).success && Uuid.safeParse(t.sessionId).success,
     );
-    const unique = [...new Map(valid.map((t) => [keyOf(t), t])).values()];
-    if (unique.length === 0) return new Set();
-    const cancelled = await this.#join(unique);
-    return new Set(unique.filter((t) => cancelled.has(t.taskId)).map((t) => t.taskId));
-  }
-
-  #join(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
-    if (this.#inFlight.size < (this.#o.maxChecksInFlight ?? 4)) return this.#start(tasks);
-    if (!this.#next) {
-      const next = { tasks: new Map<string, TaskKey>(), result: Promise.resolve(NONE) };
-      // The first call to finish frees a place (its own cleanup runs before this).
-      next.result = Promise.race(this.#inFlight).then(() => {
-        this.#next = undefined;
-        return this.#start([...next.tasks.values()]);
-      });
-      this.#next = next;
+    if (valid.length === 0) return NONE;
+    const now = Date.now();
+    const sessions = new Set(valid.map((t) => t.sessionId));
+    for (const id of sessions) this.#feed.track(id, now);
+    const since = now - FRESH_MESSAGE_MS;
+    if (!this.#feed.coveredSince(sessions, since) && now >= this.#retryAt) {
+      await this.#listingCovering(sessions, since);
     }
-    for (const t of tasks) this.#next.tasks.set(keyOf(t), t);
-    return this.#next.result;
+    return new Set(valid.filter((t) => this.#feed.isCancelled(t)).map((t) => t.taskId));
   }
 
-  #start(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
-    const call = this.#ask(tasks);
-    this.#inFlight.add(call);
-    void call.finally(() => this.#inFlight.delete(call));
-    return call;
+  /** A listing of these sessions that starts at `since` or later: the one in flight, or next. */
+  #listingCovering(sessions: ReadonlySet<string>, since: number): Promise<void> {
+    const current = this.#listing;
+    if (!current) return this.#list().done;
+    if (current.startedAt >= since && [...sessions].every((s) => current.sessions.has(s))) {
+      return current.done;
+    }
+    this.#queued ??= current.done.then(() => {
+      this.#queued = undefined;
+      return this.#list().done;
+    });
+    return this.#queued;
   }
 
-  async #ask(tasks: readonly TaskKey[]): Promise<ReadonlySet<string>> {
-    const cancelled = new Set<string>();
+  #list(): Listing {
+    const startedAt = Date.now();
+    this.#feed.prune(startedAt, this.#watchedSessions());
+    const listing: Listing = {
+      startedAt,
+      sessions: new Set(this.#feed.request().map((r) => r.sessionId)),
+      done: Promise.resolve(),
+    };
+    listing.done = this.#rounds(startedAt).finally(() => {
+      if (this.#listing === listing) this.#listing = undefined;
+      this.#abortCancelled();
+    });
+    this.#listing = listing;
+    return listing;
+  }
+
+  async #rounds(startedAt: number): Promise<void> {
+    const signal = AbortSignal.any([this.#o.signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]);
     try {
-      for (let i = 0; i < tasks.length; i += MAX_CANCELLATION_IDS) {
-        const out = await this.#o.control.call(
-          "checkCancellations",
-          { tasks: tasks.slice(i, i + MAX_CANCELLATION_IDS) },
-          { signal: AbortSignal.any([this.#o.signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]) },
-        );
-        for (const id of out.cancelled) cancelled.add(id);
-      }
+      let round = 0;
+      do {
+        const request = this.#feed.request();
+        for (let i = 0; i < request.length; i += MAX_CANCELLATION_SESSIONS) {
+          const sessions = request.slice(i, i + MAX_CANCELLATION_SESSIONS);
+          const out = await this.#o.control.call("listCancellations", { sessions }, { signal });
+          this.#feed.apply(out.sessions, startedAt);
+        }
+      } while (this.#feed.unfinished && ++round < MAX_ROUNDS);
       this.#failures = 0;
+      this.#retryAt = 0;
     } catch (err) {
       this.#failures++;
+      this.#retryAt = Date.now() + backoffDelayMs(this.#failures, { baseMs: 1_000 });
       if (!this.#o.signal.aborted) {
         this.#o.logger.warn(
-          { err, tasks: tasks.length },
-          "cannot check for cancelled tasks; will check again",
+          { err, sessions: this.#feed.size },
+          "cannot list cancelled tasks; will list again",
         );
       }
     }
-    return cancelled;
   }
 
   watch(task: TaskKey): Watch {
     const controller = new AbortController();
     const key = keyOf(task);
+    this.#feed.track(task.sessionId, Date.now());
     let watched = this.#watched.get(key);
     if (!watched) {
       watched = { task, controllers: new Set() };
@@ -127,6 +148,8 @@ export class CancellationWatcher {
     }
     const entry = watched;
     entry.controllers.add(controller);
+    // Found cancelled by an earlier listing (a task re-delivered while its first copy ran).
+    if (this.#feed.isCancelled(task)) controller.abort();
     return {
       signal: controller.signal,
       stop: () => {
@@ -140,7 +163,8 @@ export class CancellationWatcher {
 
   start(): void {
     const tick = async () => {
-      await this.#checkWatched();
+      // Idle: no call at all.
+      if (this.#watched.size > 0 && !this.#listing) await this.#list().done;
       if (!this.#stopped)
         this.#timer = setTimeout(tick, nextDelayMs(this.#o.intervalMs, this.#failures));
     };
@@ -152,27 +176,22 @@ export class CancellationWatcher {
     clearTimeout(this.#timer);
   }
 
-  async #checkWatched(): Promise<void> {
-    // Idle: no call at all.
-    if (this.#watched.size === 0) return;
-    const cancelled = await this.check([...this.#watched.values()].map((w) => w.task));
+  #watchedSessions(): Set<string> {
+    return new Set([...this.#watched.values()].map((w) => w.task.sessionId));
+  }
+
+  /** Stop every watched task found cancelled. */
+  #abortCancelled(): void {
     for (const { task, controllers } of this.#watched.values()) {
-      if (!cancelled.has(task.taskId)) continue;
+      if (!this.#feed.isCancelled(task)) continue;
+      const running = [...controllers].filter((c) => !c.signal.aborted);
+      if (running.length === 0) continue;
       this.#o.logger.info({ taskId: task.taskId }, "task cancelled by its client: stopping it");
-      for (const controller of controllers) controller.abort();
+      for (const controller of running) controller.abort();
     }
   }
 }
 
 const NONE: ReadonlySet<string> = new Set();
-
-/**
- * A task and the session its message names: a cancellation counts only when that session
- * asked for it (the control plane lets only a session's owner cancel its tasks).
- */
-export interface TaskKey {
-  taskId: string;
-  sessionId: string;
-}
 
 const keyOf = (t: TaskKey) => `${t.sessionId}/${t.taskId}`;

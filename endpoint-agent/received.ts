@@ -1,13 +1,14 @@
 import type { Message } from "@aws-sdk/client-sqs";
-import type { TaskKey } from "./cancellation.ts";
+import type { TaskKey } from "./cancellation-feed.ts";
 
 // What the poller reads from a received message before the handler parses it fully.
 
 /**
  * A message received for the first time less than this long after it was sent skips the
- * check before it starts: that check is a control-plane round trip, a third of a short task's
- * latency, and the client had next to no time to cancel. Such a task is still checked while it
- * runs (every cancelPollIntervalSeconds) and stopped if it was cancelled.
+ * check before it starts: the client had next to no time to cancel, and waiting for a listing
+ * would be a control-plane round trip on a short task's path. The same bound is how old the
+ * listing that answers a check may be. Such a task is still checked while it runs (every
+ * cancelPollIntervalSeconds) and stopped if it was cancelled.
  */
 export const FRESH_MESSAGE_MS = 1_000;
 

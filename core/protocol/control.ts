@@ -11,8 +11,13 @@ import {
 } from "./registry.ts";
 import { ResultMessage } from "./result.ts";
 
-/** Task ids per cancelTasks or checkCancellations call: keeps one call well inside a Lambda's time. */
+/** Task ids per cancelTasks call, and per session per listCancellations answer (one S3 page). */
 export const MAX_CANCELLATION_IDS = 1_000;
+/** Sessions per listCancellations call: one S3 listing each, well inside a Lambda's time. */
+export const MAX_CANCELLATION_SESSIONS = 100;
+
+/** Where a session's cancellations are listed from: the key part after the session's prefix. */
+export const CancellationCursor = z.string().regex(/^\d{13}(-[0-9a-f-]{36}\.json)?$/);
 
 /** Requests to the registration Lambda, one schema per action. */
 export const ControlRequest = z.discriminatedUnion("action", [
@@ -71,13 +76,15 @@ export const ControlRequest = z.discriminatedUnion("action", [
   }),
   z.object({
     v: Version,
-    action: z.literal("checkCancellations"),
+    action: z.literal("listCancellations"),
     /**
-     * Each task with the session its message names: a cancellation counts only when it was
-     * asked for by that session (whose owner alone may cancel). Empty is allowed (the answer
-     * is empty too), so an idle agent needs no special case.
+     * Sessions whose tasks an agent holds, each with where its last answer ended: agents learn
+     * every cancellation of a session since then in one request, not one request per task.
+     * Without `after`, from the session's first. Empty is allowed (so is the answer).
      */
-    tasks: z.array(z.object({ taskId: Uuid, sessionId: Uuid })).max(MAX_CANCELLATION_IDS),
+    sessions: z
+      .array(z.object({ sessionId: Uuid, after: CancellationCursor.optional() }))
+      .max(MAX_CANCELLATION_SESSIONS),
   }),
   z.object({
     v: Version,
@@ -121,8 +128,21 @@ export const ControlResponseData = {
   closeSession: z.object({ session: SessionRecord }),
   /** How many distinct tasks are now recorded as cancelled. */
   cancelTasks: z.object({ cancelled: z.number().int().nonnegative() }),
-  /** The asked-for ids that are cancelled, in the order asked, without duplicates. */
-  checkCancellations: z.object({ cancelled: z.array(Uuid).max(MAX_CANCELLATION_IDS) }),
+  /**
+   * Per session asked, the tasks it cancelled after `after`, in the order recorded (a task
+   * cancelled twice may appear twice), and the time of the last one. `next` is set when there
+   * are more than one answer holds: ask again from it.
+   */
+  listCancellations: z.object({
+    sessions: z.array(
+      z.object({
+        sessionId: Uuid,
+        taskIds: z.array(Uuid).max(MAX_CANCELLATION_IDS),
+        lastAtMs: EpochMs.optional(),
+        next: CancellationCursor.optional(),
+      }),
+    ),
+  }),
   /** `parked` is false when a result of that task was already parked (the first one stays). */
   parkResult: z.object({ parked: z.boolean() }),
   /** One page of a session's parked results (bounded by bytes); `next` when there are more. */

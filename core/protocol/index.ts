@@ -1,5 +1,6 @@
 export { EpochMs, PROTOCOL_VERSION, SafeName, Sha256, Uuid, Version } from "./common.ts";
 export {
+  CancellationCursor,
   type ControlAction,
   type ControlData,
   ControlErrorBody,
@@ -8,6 +9,7 @@ export {
   ControlResponseData,
   EndpointView,
   MAX_CANCELLATION_IDS,
+  MAX_CANCELLATION_SESSIONS,
 } from "./control.ts";
 export { shellFunctionSha256 } from "./function-hash.ts";
 export { LIVE_TAIL_BYTES, LiveLogRecord, LiveStream } from "./live-log.ts";

@@ -1,5 +1,9 @@
 import { registryKeys } from "#core/names.ts";
-import { type CancellationRecord, PROTOCOL_VERSION } from "#core/protocol/index.ts";
+import {
+  type CancellationRecord,
+  type ControlData,
+  PROTOCOL_VERSION,
+} from "#core/protocol/index.ts";
 import { mapLimit } from "./concurrency.ts";
 import type { RecordStore } from "./registry-store.ts";
 
@@ -9,9 +13,12 @@ import type { RecordStore } from "./registry-store.ts";
  */
 const CONCURRENCY = 32;
 
+/** `<13-digit ms>-<task id>.json`: the part of a cancellation's key after its session prefix. */
+const RECORD_NAME = /^(\d{13})-([0-9a-f-]{36})\.json$/;
+
 /**
- * Record each task as cancelled. Cancelling again rewrites the record with the new time:
- * only its presence matters. The number of distinct tasks recorded is returned.
+ * Record each task as cancelled, all at the same time `at`. Cancelling again adds records with
+ * the new time: only their presence matters. The number of distinct tasks recorded is returned.
  */
 export async function recordCancellations(
   store: RecordStore,
@@ -22,23 +29,41 @@ export async function recordCancellations(
   const unique = [...new Set(taskIds)];
   await mapLimit(unique, CONCURRENCY, (taskId) => {
     const record: CancellationRecord = { v: PROTOCOL_VERSION, taskId, sessionId, at };
-    return store.put(registryKeys.cancellation(sessionId, taskId), record);
+    return store.put(registryKeys.cancellation(sessionId, taskId, at), record);
   });
   return unique.length;
 }
 
+type SessionCancellations = ControlData<"listCancellations">["sessions"][number];
+
 /**
- * The task ids, in the order given and without duplicates, cancelled by the session their
- * task names: a cancellation recorded under another session (by another owner) does not count.
+ * Each session's cancellations after its cursor: one ListObjectsV2 page per session, read from
+ * the keys alone (a record's name holds its time and task). Only the session's own prefix is
+ * read, and only its owner can write there (cancelTasks), so a cancellation found counts.
  */
-export async function findCancellations(
+export async function listCancellations(
   store: RecordStore,
-  tasks: readonly { taskId: string; sessionId: string }[],
-): Promise<string[]> {
-  const unique = [...new Map(tasks.map((t) => [`${t.sessionId}/${t.taskId}`, t])).values()];
-  // HeadObject: existence is the answer, so the record's body is never read.
-  const found = await mapLimit(unique, CONCURRENCY, (t) =>
-    store.exists(registryKeys.cancellation(t.sessionId, t.taskId)),
-  );
-  return [...new Set(unique.filter((_, i) => found[i]).map((t) => t.taskId))];
+  sessions: readonly { sessionId: string; after?: string | undefined }[],
+): Promise<SessionCancellations[]> {
+  return mapLimit(sessions, CONCURRENCY, async ({ sessionId, after }) => {
+    const prefix = registryKeys.cancellationsPrefix(sessionId);
+    const page = await store.listPage(prefix, prefix + (after ?? ""));
+    const taskIds: string[] = [];
+    let lastAtMs: number | undefined;
+    let lastName: string | undefined;
+    for (const key of page.keys) {
+      const name = key.slice(prefix.length);
+      const match = RECORD_NAME.exec(name);
+      if (!match) continue;
+      taskIds.push(match[2] ?? "");
+      lastAtMs = Math.max(lastAtMs ?? 0, Number(match[1]));
+      lastName = name;
+    }
+    return {
+      sessionId,
+      taskIds,
+      ...(lastAtMs === undefined ? {} : { lastAtMs }),
+      ...(page.truncated && lastName ? { next: lastName } : {}),
+    };
+  });
 }

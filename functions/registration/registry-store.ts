@@ -2,6 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
@@ -23,6 +24,8 @@ export interface RecordStore {
   delete(key: string): Promise<void>;
   /** Every key under `prefix`. */
   list(prefix: string): Promise<string[]>;
+  /** One page (up to 1,000 keys, in key order) under `prefix` after the key `startAfter`. */
+  listPage(prefix: string, startAfter: string): Promise<{ keys: string[]; truncated: boolean }>;
   /** Whether an object (not necessarily a record) exists at `key`. */
   exists(key: string): Promise<boolean>;
 }
@@ -42,6 +45,7 @@ export function createRecordStore(s3: S3Client, bucket: string): RecordStore {
     put: (key, record) => putRecord(at, key, record),
     delete: (key) => deleteObject(at, key),
     list: (prefix) => listKeys(at, prefix),
+    listPage: (prefix, startAfter) => listPage(at, prefix, startAfter),
     exists: (key) => objectExists(at, key),
   };
 }
@@ -121,6 +125,18 @@ async function listKeys({ s3, bucket }: RegistryBucket, prefix: string): Promise
     for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
   }
   return keys;
+}
+
+async function listPage(
+  { s3, bucket }: RegistryBucket,
+  prefix: string,
+  startAfter: string,
+): Promise<{ keys: string[]; truncated: boolean }> {
+  const out = await s3.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter }),
+  );
+  const keys = (out.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+  return { keys, truncated: out.IsTruncated === true };
 }
 
 async function objectExists({ s3, bucket }: RegistryBucket, key: string): Promise<boolean> {

@@ -4,7 +4,10 @@ import { newSessionId } from "#core/ids.ts";
 import { queueNames, registryKeys } from "#core/names.ts";
 import { PROTOCOL_VERSION, SessionRecord } from "#core/protocol/index.ts";
 import { type Caller, ownerOf, requireOwner } from "./caller.ts";
-import { findCancellations, recordCancellations } from "./cancellations.ts";
+import {
+  listCancellations as listSessionCancellations,
+  recordCancellations,
+} from "./cancellations.ts";
 import { RESULT_QUEUE_ATTRIBUTES, type ServiceContext } from "./context.ts";
 import { ConflictError } from "./errors.ts";
 import { listParked, parkResult as parkResultRecord } from "./parked.ts";
@@ -18,7 +21,7 @@ type SessionActions =
   | "openSession"
   | "closeSession"
   | "cancelTasks"
-  | "checkCancellations"
+  | "listCancellations"
   | "parkResult"
   | "listParkedResults";
 
@@ -82,9 +85,9 @@ export const cancelTasks: ActionHandler<"cancelTasks"> = async (
   return { cancelled: await recordCancellations(ctx.store, sessionId, taskIds, ctx.now()) };
 };
 
-/** Which of these tasks are cancelled (asked by agents). */
-export const checkCancellations: ActionHandler<"checkCancellations"> = async (ctx, { tasks }) => ({
-  cancelled: await findCancellations(ctx.store, tasks),
+/** What these sessions cancelled since each one's cursor (asked by agents). */
+export const listCancellations: ActionHandler<"listCancellations"> = async (ctx, { sessions }) => ({
+  sessions: await listSessionCancellations(ctx.store, sessions),
 });
 
 /**
@@ -111,7 +114,7 @@ export const SESSION_ACTIONS: ActionTable<SessionActions> = {
   openSession,
   closeSession,
   cancelTasks,
-  checkCancellations,
+  listCancellations,
   parkResult,
   listParkedResults,
 };

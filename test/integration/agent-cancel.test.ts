@@ -6,7 +6,7 @@ import type { FunctionRef, ResultMessage } from "#core/protocol/index.ts";
 import { type Harness, startHarness, waitUntil } from "./agent-harness.ts";
 
 /**
- * Cancellation end to end: the client's cancelTasks and the agent's checkCancellations go
+ * Cancellation end to end: the client's cancelTasks and the agent's listCancellations go
  * through the real registration service (its handler over the emulator), as the Lambda would.
  */
 describe("cancelling tasks", () => {
@@ -64,6 +64,34 @@ describe("cancelling tasks", () => {
     expect(result.worker.pid).toBe(process.pid);
     // A run that started would have written its mark before any result for it was sent.
     expect(existsSync(queuedMark)).toBe(false);
+  });
+
+  it("admits a backlog with about one listing a second, not a call per receive, and cancels exactly the cancelled", async () => {
+    const busyMark = join(h.dir, "backlog-busy");
+    const busy = await h.sendTask(marks, { path: busyMark, ms: 1_500 });
+    await waitUntil(() => existsSync(busyMark), 10_000, "the long task to start");
+    // Sixty tasks wait behind it, more than a second each: every one may have been cancelled.
+    const backlog: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      backlog.push(await h.sendTask(marks, { path: join(h.dir, `backlog-${i}`), ms: 0 }));
+    }
+    const cancelled = backlog.filter((_, i) => i % 6 === 0);
+    expect(await h.cancelTasks(cancelled)).toBe(cancelled.length);
+    const listingsBefore = h.controlCalls("listCancellations");
+    const started = Date.now();
+
+    await h.results.waitFor(busy);
+    const results = await Promise.all(backlog.map((id) => h.results.waitFor(id, 30_000)));
+    const elapsedSeconds = (Date.now() - started) / 1_000;
+    const isCancelled = (r: ResultMessage) => errorOf(r)?.type === "Cancelled";
+    expect(results.filter(isCancelled).map((r) => r.taskId)).toEqual(cancelled);
+    expect(results.filter((r) => r.ok)).toHaveLength(backlog.length - cancelled.length);
+    // One slot takes the backlog a message at a time: a check per receive would be 60 calls.
+    // Listings come at most about once a second for checks and once a second for the
+    // running tasks' watch (cancelPollIntervalSeconds 1), however long the machine took.
+    const listings = h.controlCalls("listCancellations") - listingsBefore;
+    expect(listings).toBeLessThanOrEqual(2 * Math.ceil(elapsedSeconds) + 2);
+    expect(listings).toBeLessThan(backlog.length / 2);
   });
 
   it("stops a running node task, says Cancelled, and serves the next task on a fresh worker", async () => {

@@ -30,6 +30,7 @@ import { newEndpointId, newSessionId, newTaskId } from "#core/ids.ts";
 import { createLogger } from "#core/logger.ts";
 import { bundleKey, queueNames, registryKeys } from "#core/names.ts";
 import {
+  type ControlAction,
   type FunctionRecord,
   type FunctionRef,
   type HeartbeatRecord,
@@ -78,8 +79,8 @@ export interface Harness {
   forgeFunction(record: FunctionRecord): Promise<void>;
   /** The next `n` getFunction calls fail as if the registration service were unreachable. */
   failControl(n: number): void;
-  /** getFunction calls answered so far, failed ones included. */
-  controlCalls(): number;
+  /** Calls of `action` (getFunction unless named) made so far, failed ones included. */
+  controlCalls(action?: ControlAction): number;
   /** Agent deps; `aws` replaces the clients (e.g. through a cuttable proxy). */
   deps(aws?: AwsClients): AgentDeps;
   /** Start an agent as a real child process; resolves once it is running. */
@@ -148,12 +149,12 @@ export async function startHarness(): Promise<Harness> {
   });
   const real = new ControlClient({ lambda: lambdaAws.lambda, functionName: REGISTRATION });
   let failuresLeft = 0;
-  let getFunctionCalls = 0;
-  // The real client, observed: tests count getFunction calls, make some fail, read heartbeats.
+  const calls = new Map<ControlAction, number>();
+  // The real client, observed: tests count calls, make getFunction fail, read heartbeats.
   const control = {
     call(action, request, options) {
+      calls.set(action, (calls.get(action) ?? 0) + 1);
       if (action === "getFunction") {
-        getFunctionCalls++;
         if (failuresLeft > 0) {
           failuresLeft--;
           return Promise.reject(
@@ -219,7 +220,7 @@ export async function startHarness(): Promise<Harness> {
     failControl: (n) => {
       failuresLeft = n;
     },
-    controlCalls: () => getFunctionCalls,
+    controlCalls: (action = "getFunction") => calls.get(action) ?? 0,
     results: collector,
     drained: (timeoutMs = 20_000) =>
       waitUntil(

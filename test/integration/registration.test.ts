@@ -9,7 +9,7 @@ import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients, EMULATOR_CREDENTIALS } from "#core/aws/index.ts";
 import { NotFoundError } from "#core/errors.ts";
-import { bundleKey, queueNames, registryKeys } from "#core/names.ts";
+import { bundleKey, cancellationCursor, queueNames, registryKeys } from "#core/names.ts";
 import {
   type ControlAction,
   type ControlData,
@@ -432,14 +432,15 @@ describe("cancellations", () => {
   const SESSION = "01920000-0000-7000-8000-000000000301";
   const OTHER = "01920000-0000-7000-8000-000000000302";
   const task = (n: number) => `01920000-0000-7000-8000-${n.toString(16).padStart(12, "0")}`;
-  const inSession = (ids: string[], sessionId = SESSION) =>
-    ids.map((taskId) => ({ taskId, sessionId }));
 
   beforeEach(async () => {
     await service.openSession({ sessionId: SESSION });
   });
 
-  it("records each cancelled task once and finds exactly those", async () => {
+  const list = (sessions: { sessionId: string; after?: string }[]) =>
+    call("listCancellations", { sessions });
+
+  it("records each cancelled task under its session and time, and lists them from a cursor", async () => {
     clock = START + 5_000_000;
     const [a, b, c] = [task(0x3a), task(0x3b), task(0x3c)];
     expect(await call("cancelTasks", { sessionId: SESSION, taskIds: [a, b, a] })).toEqual({
@@ -447,54 +448,47 @@ describe("cancellations", () => {
       ok: true,
       data: { cancelled: 2 },
     });
-    expect(JSON.parse((await objectText(registryKeys.cancellation(SESSION, a))) ?? "null")).toEqual(
-      {
-        v: 1,
-        taskId: a,
-        sessionId: SESSION,
-        at: clock,
-      },
-    );
-    expect(await objectText(registryKeys.cancellation(SESSION, c))).toBeUndefined();
+    expect(
+      JSON.parse((await objectText(registryKeys.cancellation(SESSION, a, clock))) ?? "null"),
+    ).toEqual({ v: 1, taskId: a, sessionId: SESSION, at: clock });
+    expect(await objectText(registryKeys.cancellation(SESSION, c, clock))).toBeUndefined();
 
-    // In the order asked, without duplicates; unknown ids are simply not cancelled.
-    expect(await call("checkCancellations", { tasks: inSession([c, b, a, b]) })).toEqual({
+    const first = clock;
+    expect(await list([{ sessionId: SESSION }, { sessionId: OTHER }])).toEqual({
       v: 1,
       ok: true,
-      data: { cancelled: [b, a] },
+      data: {
+        sessions: [
+          { sessionId: SESSION, taskIds: [a, b].sort(), lastAtMs: first },
+          // A cancellation counts only for the session that recorded it.
+          { sessionId: OTHER, taskIds: [] },
+        ],
+      },
     });
-    // A cancellation counts only for the session the task names.
-    expect(await call("checkCancellations", { tasks: inSession([a, b], OTHER) })).toMatchObject({
-      ok: true,
-      data: { cancelled: [] },
-    });
-    expect(await call("checkCancellations", { tasks: inSession([c]) })).toMatchObject({
-      ok: true,
-      data: { cancelled: [] },
-    });
-    expect(await call("checkCancellations", { tasks: [] })).toMatchObject({
-      ok: true,
-      data: { cancelled: [] },
-    });
+    expect(await list([])).toMatchObject({ ok: true, data: { sessions: [] } });
 
-    // Cancelling again is harmless: the record is rewritten with the new time.
+    // Cancelling again adds a record at the new time; listing after the first time finds it alone.
     clock += 1_000;
     expect(await service.cancelTasks({ sessionId: SESSION, taskIds: [a] })).toEqual({
       cancelled: 1,
     });
-    expect(JSON.parse((await objectText(registryKeys.cancellation(SESSION, a))) ?? "{}").at).toBe(
-      clock,
-    );
+    expect(
+      await list([{ sessionId: SESSION, after: cancellationCursor(first + 1) }]),
+    ).toMatchObject({
+      ok: true,
+      data: { sessions: [{ sessionId: SESSION, taskIds: [a], lastAtMs: clock }] },
+    });
   });
 
-  it("takes 1,000 ids in one call", async () => {
+  it("takes 1,000 ids in one call and lists them in one page per session", async () => {
     const ids = Array.from({ length: 1_000 }, (_, i) => task(0x10_000 + i));
     const even = ids.filter((_, i) => i % 2 === 0);
     expect(await service.cancelTasks({ sessionId: SESSION, taskIds: even })).toEqual({
       cancelled: 500,
     });
-    const found = await call("checkCancellations", { tasks: inSession(ids) });
-    expect(found).toMatchObject({ ok: true, data: { cancelled: even } });
+    const found = await list([{ sessionId: SESSION }]);
+    expect(found.ok && found.data.sessions[0]?.taskIds.sort()).toEqual(even.sort());
+    expect(found.ok && found.data.sessions[0]?.next).toBeUndefined();
   });
 
   it("refuses bad input as BadRequest naming the field", async () => {
@@ -509,15 +503,17 @@ describe("cancellations", () => {
     await bad("cancelTasks", { sessionId: SESSION, taskIds: ["../../x"] }, /taskIds\.0/);
     await bad("cancelTasks", { taskIds: [task(1)] }, /sessionId/);
     await bad("cancelTasks", { sessionId: "nope", taskIds: [task(1)] }, /sessionId/);
-    await bad("checkCancellations", {}, /tasks/);
-    await bad("checkCancellations", { tasks: inSession(tooMany) }, /tasks/);
+    await bad("listCancellations", {}, /sessions/);
+    const manySessions = Array.from({ length: 101 }, (_, i) => ({ sessionId: task(0x30_000 + i) }));
+    await bad("listCancellations", { sessions: manySessions }, /sessions/);
     await bad(
-      "checkCancellations",
-      { tasks: [...inSession([task(1)]), { taskId: "x", sessionId: SESSION }] },
-      /tasks\.1\.taskId/,
+      "listCancellations",
+      { sessions: [{ sessionId: SESSION, after: "../x" }] },
+      /sessions\.0\.after/,
     );
     // Nothing was written for a refused request.
-    expect(await objectText(registryKeys.cancellation(SESSION, task(0x20_000)))).toBeUndefined();
+    const written = await list([{ sessionId: SESSION }]);
+    expect(written.ok && written.data.sessions[0]?.taskIds).toEqual([]);
   });
 });
 

@@ -61,7 +61,7 @@ const validRequests: Record<ControlAction, Record<string, unknown>> = {
   openSession: { sessionId: newTaskId() },
   closeSession: { sessionId: newTaskId() },
   cancelTasks: { sessionId: newTaskId(), taskIds: [newTaskId()] },
-  checkCancellations: { tasks: [{ taskId: newTaskId(), sessionId: newTaskId() }] },
+  listCancellations: { sessions: [{ sessionId: newTaskId(), after: "0000000000000" }] },
   parkResult: {
     reason: "QueueDoesNotExist",
     result: {
