@@ -48,3 +48,35 @@ export async function treeUsage(
     pids: pids.length,
   };
 }
+
+/**
+ * Pss of one process in KiB, from the text of /proc/<pid>/smaps_rollup: resident pages, each
+ * shared page divided among the processes that map it, so a process tree's sum counts the
+ * pages its forked workers share with their parent once, where VmRSS would count them in each.
+ */
+export function parsePssKiB(smapsRollup: string): number {
+  const match = /^Pss:\s+(\d+)\s+kB/m.exec(smapsRollup);
+  return match ? Number(match[1]) : 0;
+}
+
+export interface TreePss {
+  pssMiB: number;
+  pids: number;
+  /** Each process's share, to tell which one grows: its pid, command line (cut) and Pss. */
+  processes: { pid: number; command: string; pssMiB: number }[];
+}
+
+/** Pss (MiB) summed over a process tree. */
+export async function treePss(pid: number): Promise<TreePss> {
+  const pids = await processTree(pid);
+  const processes = await Promise.all(
+    pids.map(async (p) => {
+      const rollup = await readFile(`/proc/${p}/smaps_rollup`, "utf8").catch(() => "");
+      const cmdline = await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "");
+      const command = cmdline.replaceAll("\0", " ").trim().slice(0, 120);
+      return { pid: p, command, pssMiB: parsePssKiB(rollup) / 1024 };
+    }),
+  );
+  const pssMiB = processes.reduce((sum, p) => sum + p.pssMiB, 0);
+  return { pssMiB, pids: pids.length, processes };
+}

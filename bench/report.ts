@@ -51,10 +51,10 @@ export function formatTable(rows: readonly Row[]): string {
   );
 }
 
-/** bench/results/<ISO date>.json; returns its path. */
-export async function writeResults(dir: string, data: unknown): Promise<string> {
+/** bench/results/<prefix><ISO date>.json; returns its path. */
+export async function writeResults(dir: string, data: unknown, prefix = ""): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${new Date().toISOString().replaceAll(":", "-")}.json`);
+  const path = join(dir, `${prefix}${new Date().toISOString().replaceAll(":", "-")}.json`);
   await writeFile(path, `${JSON.stringify(data, null, 2)}\n`);
   return path;
 }
