@@ -3,7 +3,11 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  type SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { Connection } from "#core/connect.ts";
+import type { ResultMessage } from "#core/protocol/index.ts";
+import type { Executor } from "#sdk/index.ts";
 import type { BenchContext, BenchOutput } from "./context.ts";
 import { FUNCTIONS } from "./deployment.ts";
 import { createRawQueue, deleteRawQueue } from "./raw-queues.ts";
@@ -21,74 +25,16 @@ const TARGET_RATIO = 1.5;
  */
 export async function benchLatency(ctx: BenchContext): Promise<BenchOutput> {
   const { conn } = ctx.deployment;
-  const sqs = conn.aws.sqs;
   const rounds = ctx.quick ? 30 : 300;
   const warmup = ctx.quick ? 5 : 30;
-  const request = await createRawQueue(sqs, "latency-req");
-  const reply = await createRawQueue(sqs, "latency-reply");
-  const responder = await startWorkerChild("./raw-responder.ts", {
-    region: conn.deployment.region,
-    sqsEndpoint: conn.deployment.endpoints.sqs ?? "",
-    requestQueueUrl: request,
-    replyQueueUrl: reply,
+  const { ferryMs, rawMs, stages } = await pairedRoundTrips({
+    conn,
+    executor: ctx.executor,
+    endpointId: ctx.endpointId,
+    rounds,
+    warmup,
+    sampled: (timings) => ctx.samples.push({ type: "no-op", timings, fetchMs: 0 }),
   });
-  const ferryMs: number[] = [];
-  const rawMs: number[] = [];
-  const stages: Record<string, number>[] = [];
-  const body = JSON.stringify({ v: 1, args: {} });
-
-  const ferryOnce = async (record: boolean) => {
-    const started = Date.now();
-    const t0 = performance.now();
-    const future = await ctx.executor.submit(FUNCTIONS.echo, {}, { endpointId: ctx.endpointId });
-    const result = await future.result;
-    const elapsed = performance.now() - t0;
-    const done = Date.now();
-    if (!result.ok) throw new Error(`no-op task failed: ${result.error.message}`);
-    if (!record) return;
-    ferryMs.push(elapsed);
-    stages.push(stagesOf(result.timings, started, done));
-    ctx.samples.push({ type: "no-op", timings: result.timings, fetchMs: 0 });
-  };
-  const rawOnce = async (record: boolean) => {
-    const t0 = performance.now();
-    await sqs.send(new SendMessageCommand({ QueueUrl: request, MessageBody: body }));
-    for (;;) {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: reply,
-          WaitTimeSeconds: 20,
-          MaxNumberOfMessages: 10,
-        }),
-      );
-      const m = out.Messages?.[0];
-      if (!m) continue;
-      const elapsed = performance.now() - t0;
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: reply, ReceiptHandle: m.ReceiptHandle }));
-      if (record) rawMs.push(elapsed);
-      return;
-    }
-  };
-
-  try {
-    for (let i = 0; i < warmup; i++) {
-      await ferryOnce(false);
-      await rawOnce(false);
-    }
-    for (let i = 0; i < rounds; i++) {
-      // Alternate who goes first, so neither always follows the other's delete.
-      if (i % 2 === 0) {
-        await ferryOnce(true);
-        await rawOnce(true);
-      } else {
-        await rawOnce(true);
-        await ferryOnce(true);
-      }
-    }
-  } finally {
-    await stopWorkerChild(responder);
-    await Promise.all([deleteRawQueue(sqs, request), deleteRawQueue(sqs, reply)]);
-  }
   const ferry = summarize(ferryMs);
   const raw = summarize(rawMs);
   const common = {
@@ -123,4 +69,85 @@ export async function benchLatency(ctx: BenchContext): Promise<BenchOutput> {
       ferryStagesMedianMs: medianStages(stages),
     },
   };
+}
+
+export interface PairedRoundTripOptions {
+  /** Where both sides run: the raw queues are made through its SQS client and endpoint. */
+  conn: Connection;
+  executor: Executor;
+  endpointId: string;
+  rounds: number;
+  warmup: number;
+  /** Each measured Ferry task's timings. */
+  sampled?: (timings: ResultMessage["timings"]) => void;
+}
+
+/** Sequential no-op round trips, Ferry's and the raw two-queue one's, in alternating order. */
+export async function pairedRoundTrips(o: PairedRoundTripOptions): Promise<{
+  ferryMs: number[];
+  rawMs: number[];
+  stages: Record<string, number>[];
+}> {
+  const sqs = o.conn.aws.sqs;
+  const request = await createRawQueue(sqs, "latency-req");
+  const reply = await createRawQueue(sqs, "latency-reply");
+  const responder = await startWorkerChild("./raw-responder.ts", {
+    region: o.conn.deployment.region,
+    sqsEndpoint: o.conn.deployment.endpoints.sqs ?? "",
+    requestQueueUrl: request,
+    replyQueueUrl: reply,
+  });
+  const ferryMs: number[] = [];
+  const rawMs: number[] = [];
+  const stages: Record<string, number>[] = [];
+  const ferryOnce = async (record: boolean) => {
+    const started = Date.now();
+    const t0 = performance.now();
+    const future = await o.executor.submit(FUNCTIONS.echo, {}, { endpointId: o.endpointId });
+    const result = await future.result;
+    const elapsed = performance.now() - t0;
+    const done = Date.now();
+    if (!result.ok) throw new Error(`no-op task failed: ${result.error.message}`);
+    if (!record) return;
+    ferryMs.push(elapsed);
+    stages.push(stagesOf(result.timings, started, done));
+    o.sampled?.(result.timings);
+  };
+  const rawOnce = async (record: boolean) => {
+    const elapsed = await rawRoundTrip(sqs, request, reply);
+    if (record) rawMs.push(elapsed);
+  };
+  try {
+    for (let i = 0; i < o.warmup; i++) {
+      await ferryOnce(false);
+      await rawOnce(false);
+    }
+    for (let i = 0; i < o.rounds; i++) {
+      // Alternate who goes first, so neither always follows the other's delete.
+      const pair = i % 2 === 0 ? [ferryOnce, rawOnce] : [rawOnce, ferryOnce];
+      for (const once of pair) await once(true);
+    }
+  } finally {
+    await stopWorkerChild(responder);
+    await Promise.all([deleteRawQueue(sqs, request), deleteRawQueue(sqs, reply)]);
+  }
+  return { ferryMs, rawMs, stages };
+}
+
+const RAW_BODY = JSON.stringify({ v: 1, args: {} });
+
+/** One raw round trip: send, then long-poll the reply queue until the echo comes, and delete it. */
+async function rawRoundTrip(sqs: SQSClient, request: string, reply: string): Promise<number> {
+  const t0 = performance.now();
+  await sqs.send(new SendMessageCommand({ QueueUrl: request, MessageBody: RAW_BODY }));
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: reply, WaitTimeSeconds: 20, MaxNumberOfMessages: 10 }),
+    );
+    const m = out.Messages?.[0];
+    if (!m) continue;
+    const elapsed = performance.now() - t0;
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: reply, ReceiptHandle: m.ReceiptHandle }));
+    return elapsed;
+  }
 }

@@ -1,5 +1,5 @@
 // Ferry's performance against its transport and against what users would pick instead.
-//   npm run bench [-- --quick] [--trace runs/<dir>] [--only 1,2,3,4,5,6] [--profile <dir>]
+//   npm run bench [-- --quick] [--trace runs/<dir>] [--only 1,2,3,4,5,6,7] [--profile <dir>]
 //     [--deadline <minutes, default 10>]
 // Starts its own local deployment and agents, prints a table of ratios and writes
 // bench/results/<ISO date>.json. Absolute numbers are noisy on shared machines; ratios count.
@@ -17,6 +17,7 @@ import { benchFootprint } from "./footprint.ts";
 import { benchLargeObjects, LARGE_TOPICS } from "./large-objects.ts";
 import { benchLatency } from "./latency.ts";
 import { benchOverheads } from "./overheads.ts";
+import { benchRealism } from "./realism.ts";
 import { formatTable, type Row, writeResults } from "./report.ts";
 import { benchScaleOut } from "./scale-out.ts";
 import { benchThroughput } from "./throughput.ts";
@@ -27,7 +28,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     trace: { type: "string" },
-    only: { type: "string", default: "1,2,3,4,5,6" },
+    only: { type: "string", default: "1,2,3,4,5,6,7" },
     /** Minutes before a stuck (or very loaded) run gives up. */
     deadline: { type: "string", default: "10" },
     /** Directory for the agents' V8 CPU profiles (.cpuprofile), to see where a miss goes. */
@@ -109,6 +110,7 @@ try {
     ["4", "scale-out", () => benchScaleOut(ctx)],
     ["5", "footprint", () => benchFootprint(ctx)],
     ["6", "campaign overheads", () => benchOverheads(ctx.samples, values.trace)],
+    ["7", "through the AWS-realism proxies", () => benchRealism({ quick, log })],
   ];
   for (const [id, name, bench] of benches) {
     if (!only.has(id)) continue;

@@ -12,6 +12,8 @@ export interface RealisticDeployment {
   conn: Connection;
   /** What the proxies saw and injected, all three summed. */
   stats(): RealismStats;
+  /** What each proxy saw and injected. */
+  statsByService(): Record<"sqs" | "s3" | "lambda", RealismStats>;
   setFaults(change: Partial<RealismFaults>): void;
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startRealistic(
     env: realEnv,
     conn,
     stats: () => sumStats(proxies.map((p) => p.stats)),
+    statsByService: () => ({ sqs: sqs.stats, s3: s3.stats, lambda: lambda.stats }),
     setFaults: (change) => {
       for (const p of proxies) p.setFaults(change);
     },

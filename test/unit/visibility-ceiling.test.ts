@@ -1,7 +1,7 @@
 // SQS refuses to keep a message invisible beyond 12 h from its receipt: the keeper's extensions
 // must stay under that ceiling instead of being refused, and say so when they cannot.
-import { describe, expect, it } from "vitest";
-import { VisibilityKeeper } from "#agent/visibility.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FIRST_EXTENSION_AFTER_MS, VisibilityKeeper } from "#agent/visibility.ts";
 import type { SqsBatchers } from "#core/aws/index.ts";
 import { createLogger } from "#core/logger.ts";
 import { SQS_VISIBILITY_CEILING_SECONDS } from "#core/protocol/index.ts";
@@ -53,5 +53,29 @@ describe("visibility extensions near SQS's 12-hour ceiling", () => {
     await keeper.stop();
     expect(asked).toEqual([]);
     expect(errors.join()).toMatch(/12-hour visibility ceiling/);
+  });
+});
+
+describe("the first visibility extension", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("waits a second after the receive: a task over by then makes no call", async () => {
+    vi.useFakeTimers();
+    const short = keeperAt(0);
+    short.keeper.start();
+    await vi.advanceTimersByTimeAsync(FIRST_EXTENSION_AFTER_MS - 100);
+    await short.keeper.stop();
+    expect(short.asked).toEqual([]);
+
+    const long = keeperAt(0);
+    long.keeper.start();
+    await vi.advanceTimersByTimeAsync(FIRST_EXTENSION_AFTER_MS + 100);
+    expect(long.asked).toEqual([120]);
+    // Then every third of the timeout.
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(long.asked).toEqual([120, 120]);
+    await long.keeper.stop();
   });
 });
