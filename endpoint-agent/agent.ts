@@ -7,7 +7,7 @@ import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { agentIdFor, Heartbeat } from "./heartbeat.ts";
 import { Prefetch } from "./prefetch.ts";
-import { receiveLoop } from "./receive.ts";
+import { pollersFor, receiveLoop } from "./receive.ts";
 import { createRunContext } from "./run-context.ts";
 import { SlotPool } from "./slots.ts";
 import type { TaskContext } from "./task-context.ts";
@@ -216,18 +216,21 @@ export class EndpointAgent {
       changed: () => this.#room.wake(),
     });
     this.#prefetch = prefetch;
-    this.#pollLoop = receiveLoop({
-      deps: this.#deps,
-      endpointId: this.endpointId,
-      queueUrl: ctx.taskQueueUrl,
-      config: this.#config,
-      signal: AbortSignal.any([signal, this.#receiving.signal]),
-      room: () => this.#slots.free + this.#config.prefetchTasks - this.prefetched,
-      waitForRoom: (s) => this.#room.wait(s),
-      received: (messages) => prefetch.add(messages),
-      deregistered: () => void this.close("endpoint deregistered"),
-      logger: this.#log,
-    });
+    this.#pollLoop = receiveLoop(
+      {
+        deps: this.#deps,
+        endpointId: this.endpointId,
+        queueUrl: ctx.taskQueueUrl,
+        config: this.#config,
+        signal: AbortSignal.any([signal, this.#receiving.signal]),
+        room: () => this.#slots.free + this.#config.prefetchTasks - this.prefetched,
+        waitForRoom: (s) => this.#room.wait(s),
+        received: (messages) => prefetch.add(messages),
+        deregistered: () => void this.close("endpoint deregistered"),
+        logger: this.#log,
+      },
+      pollersFor(this.#slots.total + this.#config.prefetchTasks),
+    );
     this.#log.info(
       { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl: ctx.taskQueueUrl },
       "endpoint agent running",

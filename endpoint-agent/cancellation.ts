@@ -1,4 +1,4 @@
-import { backoffDelayMs, nextDelayMs } from "#core/backoff.ts";
+import { nextDelayMs } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
 import { MAX_CANCELLATION_SESSIONS, Uuid } from "#core/protocol/index.ts";
@@ -12,6 +12,8 @@ export type { TaskKey } from "./cancellation-feed.ts";
  * messages' first visibility is 10 s: a slow control plane must not make them come back.
  */
 const CHECK_TIMEOUT_MS = 5_000;
+/** After a failed listing, checks answer from what is known for about this long (backing off). */
+const RETRY_BASE_MS = 1_000;
 /** Calls per listing when sessions have more cancellations than one answer holds. */
 const MAX_ROUNDS = 20;
 
@@ -127,7 +129,7 @@ export class CancellationWatcher {
       this.#retryAt = 0;
     } catch (err) {
       this.#failures++;
-      this.#retryAt = Date.now() + backoffDelayMs(this.#failures, { baseMs: 1_000 });
+      this.#retryAt = Date.now() + nextDelayMs(RETRY_BASE_MS, this.#failures);
       if (!this.#o.signal.aborted) {
         this.#o.logger.warn(
           { err, sessions: this.#feed.size },

@@ -156,7 +156,7 @@ describe("CancellationWatcher", () => {
     expect((await w.check([key(id(1))])).size).toBe(0);
     expect(warnings).toEqual(["cannot list cancelled tasks; will list again"]);
     // Backing off: a check right after answers from what is known, without a call.
-    vi.setSystemTime(T0 + 1_500);
+    vi.setSystemTime(T0 + 800);
     expect((await w.check([key(id(1))])).size).toBe(0);
     expect(c.calls).toHaveLength(1);
 
