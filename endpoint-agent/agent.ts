@@ -53,6 +53,8 @@ export class EndpointAgent {
   #state: AgentState = "idle";
   /** Set for the final heartbeat of a shutdown. */
   #stopping = false;
+  /** No receiving ahead of free slots until a task ends (Prefetch's `stalled`). */
+  #prefetchPaused = false;
   #pollLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #heartbeat: Heartbeat | undefined;
@@ -77,6 +79,10 @@ export class EndpointAgent {
   }
 
   /** Messages received ahead of free slots, waiting for one. */
+  #prefetchRoom(): number {
+    return this.#prefetchPaused ? 0 : this.#config.prefetchTasks;
+  }
+
   get prefetched(): number {
     return this.#prefetch?.length ?? 0;
   }
@@ -214,6 +220,9 @@ export class EndpointAgent {
       start: (message, cancelled, receivedAt) =>
         this.#dispatch(ctx, message, cancelled, receivedAt),
       changed: () => this.#room.wake(),
+      stalled: () => {
+        this.#prefetchPaused = true;
+      },
     });
     this.#prefetch = prefetch;
     this.#pollLoop = receiveLoop(
@@ -223,7 +232,7 @@ export class EndpointAgent {
         queueUrl: ctx.taskQueueUrl,
         config: this.#config,
         signal: AbortSignal.any([signal, this.#receiving.signal]),
-        room: () => this.#slots.free + this.#config.prefetchTasks - this.prefetched,
+        room: () => this.#slots.free + this.#prefetchRoom() - this.prefetched,
         waitForRoom: (s) => this.#room.wait(s),
         received: (messages) => prefetch.add(messages),
         deregistered: () => void this.close("endpoint deregistered"),
@@ -269,6 +278,8 @@ export class EndpointAgent {
       .finally(() => {
         this.#inFlight.delete(key);
         this.#slots.release(slot);
+        // A task ended: slots turn over, so receiving ahead pays again.
+        this.#prefetchPaused = false;
         if (this.#state === "running") this.#prefetch?.run();
         else this.#room.wake();
       });

@@ -30,6 +30,12 @@ export interface PrefetchOptions {
   start(message: Message, cancelled: Promise<ReadonlySet<string>>, receivedAt: number): void;
   /** Called whenever the queue shrinks: the poller may receive more. */
   changed(): void;
+  /**
+   * A message waited too long for a slot and went back: the slots are held by long tasks,
+   * and receiving ahead again would only hand it back again, each round an SQS receive that
+   * counts toward the task's maxAttempts.
+   */
+  stalled?(): void;
 }
 
 /**
@@ -84,6 +90,7 @@ export class Prefetch {
       if (now - next.receivedAt > AHEAD_MAX_WAIT_MS) {
         this.#ahead.splice(i, 1);
         this.handBack(next.message);
+        this.#o.stalled?.();
         continue;
       }
       if (next.checkedAt === undefined || this.#o.freeSlots() === 0) {
