@@ -16,10 +16,33 @@ import type { TaskContext } from "./task-context.ts";
 import type { WorkerEncoded } from "./worker-data.ts";
 import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
+/** Variables that route HTTP through a proxy; a worker has only those its site passes on. */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] as const;
+
+/**
+ * Whether a worker reaches S3 the way the agent does: not when the agent goes through a proxy
+ * its workers are not given (site config `passEnv`), as on HPC nodes without a route out.
+ */
+export function workersReachStore(
+  passEnv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return PROXY_VARIABLES.every((name) => !env[name] || passEnv.includes(name));
+}
+
+/**
+ * How long a presigned argument URL stays valid. The worker starts reading at once; every
+ * ranged GET must start before it expires, so large objects get a second per MB more.
+ */
+export function presignSeconds(size: number): number {
+  return Math.min(7 * 24 * 3600, 15 * 60 + Math.ceil(size / 1_000_000));
+}
+
 /**
  * The agent's side of a node task's large data (see worker-data.ts): arguments are handed to
- * the worker as a file to read, results come back stored. A task's staging directory holds
- * what passes through local disk on the way to or from S3.
+ * the worker as a presigned URL or a file to read, results come back stored. A task's staging
+ * directory holds what passes through local disk on the way to S3 (and from it, when the
+ * worker cannot reach S3 itself).
  */
 export class TaskData {
   readonly #ctx: TaskContext;
@@ -46,9 +69,11 @@ export class TaskData {
   }
 
   /**
-   * Where the worker reads arguments stored by reference: the shared file store as it is;
-   * an S3 object fetched (verified) into the staging directory. Undefined: inline arguments,
-   * or no store here for them (the agent decodes them and reports the error as before).
+   * Where the worker reads arguments stored by reference: the shared file store as it is; an
+   * S3 object through a presigned GET URL (one transfer, hashed as it streams, nothing on
+   * local disk); or, when the worker could not reach S3 as the agent does, fetched (verified)
+   * into the staging directory. Undefined: inline arguments, or no store here for them (the
+   * agent decodes them and reports the error as before).
    */
   async argsRef(args: Payload): Promise<ArgsRef | undefined> {
     if (!("ref" in args)) return undefined;
@@ -56,6 +81,10 @@ export class TaskData {
     const { file, s3 } = this.#ctx.stores;
     if (ref.store === "file") return file ? { ref, dir: file.dir } : undefined;
     if (!s3) return undefined;
+    if (s3.presignGet && workersReachStore(this.#ctx.config.passEnv)) {
+      // Scoped to this one key, for a short while: all the worker gets, never credentials.
+      return { ref, url: await s3.presignGet(ref, presignSeconds(ref.size)) };
+    }
     const dir = this.#stage();
     this.#staged = true;
     if (s3.getToFile) {

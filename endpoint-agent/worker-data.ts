@@ -1,5 +1,11 @@
 import type { Payload } from "#core/protocol/index.ts";
-import { createFileStore, decodeValue, encodePayload, type Stores } from "#core/store/index.ts";
+import {
+  createFileStore,
+  decodeValue,
+  encodePayload,
+  readPresigned,
+  type Stores,
+} from "#core/store/index.ts";
 import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
 /**
@@ -11,6 +17,7 @@ import type { ArgsRef, ResultSpec } from "./worker-ipc.ts";
 
 /** Read and verify (size, sha256) the referenced object, then decode it. */
 export async function readArgs(a: ArgsRef): Promise<unknown> {
+  if ("url" in a) return decodeValue(await readPresigned(a.url, a.ref), a.ref.codec);
   const store = createFileStore({ dir: a.dir, fsync: false });
   return decodeValue(await store.get(a.ref), a.ref.codec);
 }

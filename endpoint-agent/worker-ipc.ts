@@ -8,8 +8,15 @@ import { Payload, StoreRef } from "#core/protocol/index.ts";
  * checked on both sides.
  */
 
-/** Arguments stored by reference: the worker reads them from this file-store directory. */
-export const ArgsRef = z.object({ ref: StoreRef, dir: z.string().min(1) });
+/**
+ * Arguments stored by reference, which the worker reads itself: from this file-store directory
+ * (the shared store, or an S3 object the agent staged there), or from S3 through a presigned
+ * GET URL for that one object (the worker holds no AWS credentials).
+ */
+export const ArgsRef = z.union([
+  z.object({ ref: StoreRef, dir: z.string().min(1) }),
+  z.object({ ref: StoreRef, url: z.url() }),
+]);
 export type ArgsRef = z.infer<typeof ArgsRef>;
 
 /** How the worker stores the result itself: the topic's policy and a staging directory. */

@@ -45,6 +45,8 @@ export class Executor {
   readonly #options: ExecutorOptions;
   readonly #abort = new AbortController();
   readonly #book = new ResultBook();
+  /** Deletions of temporary values already read (value()), which close() waits for. */
+  readonly #deletes = new Set<Promise<void>>();
   /**
    * The function's current version (name and content hash), as the agent will check them. Asked
    * once per name for the executor's life: a version registered later is seen by a new executor.
@@ -194,11 +196,12 @@ export class Executor {
   /**
    * A result's value: inline as it is, or fetched from the store when it came by reference and
    * checked against the reference's size and sha256 (a mismatch throws IntegrityError, never
-   * wrong data). A temporary stored value is then deleted, so read it once or pass `keep`.
+   * wrong data). A temporary stored value is then deleted, so read it once or pass `keep`; the
+   * deletion runs after the value is returned, and close() waits for it.
    * @throws FerryError when the result is a failure (its error type and message in the text)
    */
   value(result: ResultMessage, options: ValueOptions = {}): Promise<unknown> {
-    return resultValue(result, this.#deps.stores ?? {}, options);
+    return resultValue(result, this.#deps.stores ?? {}, options, this.#deletes);
   }
 
   /**
@@ -265,6 +268,7 @@ export class Executor {
     this.#closed = true;
     this.#abort.abort();
     await this.#listener?.catch(() => undefined);
+    await Promise.all(this.#deletes);
     this.#book.close();
     const session = this.#session;
     const closing =

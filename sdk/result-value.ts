@@ -23,11 +23,16 @@ export function parseResultBody(
   }
 }
 
-/** A successful result's value (see Executor.value); a failed one throws its error. */
+/**
+ * A successful result's value (see Executor.value); a failed one throws its error. With
+ * `deletes`, a temporary object's deletion runs off the caller's path (the value is already
+ * verified and in hand) and is added there for close() to wait on.
+ */
 export async function resultValue(
   result: ResultMessage,
   stores: Stores,
   options: ValueOptions,
+  deletes?: Set<Promise<void>>,
 ): Promise<unknown> {
   if (!result.ok)
     throw new FerryError(
@@ -35,7 +40,13 @@ export async function resultValue(
       { context: { taskId: result.taskId } },
     );
   const value = await decodePayload(result.value, stores);
-  if (!options.keep && isTemporaryPayload(result.value))
-    await deletePayload(result.value, stores).catch(() => undefined);
+  if (!options.keep && isTemporaryPayload(result.value)) {
+    const deleting = deletePayload(result.value, stores).catch(() => undefined);
+    if (!deletes) await deleting;
+    else {
+      deletes.add(deleting);
+      void deleting.then(() => deletes.delete(deleting));
+    }
+  }
   return value;
 }

@@ -1,13 +1,14 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, mkdir, open, realpath, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { NotFoundError, RefusedError } from "../errors.ts";
 import type { StoreRef } from "../protocol/payload.ts";
 import { resolveInside } from "./file-paths.ts";
+import { readHashed, SLICE_BYTES } from "./file-read.ts";
 import { newLocation } from "./keys.ts";
 import { assertBackend, type ObjectStore, type PutOptions } from "./store.ts";
-import { checkStoredSize, sha256Hex, verifySha256 } from "./verify.ts";
+import { checkStoredSize, verifyDigest } from "./verify.ts";
 
 export interface FileStoreOptions {
   /**
@@ -69,29 +70,53 @@ async function putBytes(
 ): Promise<StoreRef> {
   const rootPath = await ctx.root();
   const location = newLocation(codec, temporary, owner);
-  const sha256 = sha256Hex(bytes);
   await mkdir(join(rootPath, dirname(location)), { recursive: true });
   const target = await resolveInside(rootPath, location);
-  await writeAtomically(target, bytes, ctx.fsync);
+  const sha256 = await writeAtomically(target, bytes, ctx.fsync);
   if (ctx.fsync) await syncDirectory(dirname(target));
   return { store: "file", location, size: bytes.byteLength, sha256, codec };
 }
 
-/** Write beside the target and rename: readers see the whole object or none of it. */
-async function writeAtomically(target: string, bytes: Uint8Array, fsync: boolean): Promise<void> {
+/**
+ * Write beside the target and rename: readers see the whole object or none of it. Returns the
+ * bytes' sha256, hashed slice by slice while the slice before is being written (the write
+ * runs on libuv's thread pool): the hash costs no time of its own.
+ */
+async function writeAtomically(target: string, bytes: Uint8Array, fsync: boolean): Promise<string> {
   const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.partial`);
+  const hash = createHash("sha256");
   try {
     const handle = await open(temp, "wx");
     try {
-      await handle.writeFile(bytes);
+      for (let offset = 0; offset < bytes.byteLength; offset += SLICE_BYTES) {
+        const slice = bytes.subarray(offset, offset + SLICE_BYTES);
+        const written = writeAll(handle, slice, offset);
+        hash.update(slice);
+        await written;
+      }
       if (fsync) await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(temp, target);
+    return hash.digest("hex");
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Write all of `slice` at `position` (a write may take fewer bytes than it was given). */
+async function writeAll(handle: FileHandle, slice: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < slice.byteLength) {
+    const { bytesWritten } = await handle.write(
+      slice,
+      done,
+      slice.byteLength - done,
+      position + done,
+    );
+    done += bytesWritten;
   }
 }
 
@@ -124,25 +149,14 @@ async function deleteFile(ctx: FileContext, ref: StoreRef): Promise<void> {
   }
 }
 
-/**
- * Read the object straight into one buffer of its size and verify it: no chunk buffer and no
- * copy (each copy of a large object costs as much as the read itself).
- */
+/** The whole object, verified against its reference (size and sha256). */
 async function readWhole(handle: FileHandle, ref: StoreRef, where: string): Promise<Uint8Array> {
-  // Unsafe (not zeroed) is fine: every byte is overwritten or the read fails below.
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(ref.size).buffer, 0, ref.size);
-  let offset = 0;
-  while (offset < ref.size) {
-    const { bytesRead } = await handle.read(out, offset, ref.size - offset, offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
+  const read = await readHashed(handle, ref.size);
   // A file that shrank or grew since stat is caught here or by the hash.
-  checkStoredSize(offset, ref, where);
-  const extra = await handle.read(new Uint8Array(1), 0, 1, offset);
-  if (extra.bytesRead > 0) checkStoredSize(offset + 1, ref, where);
-  verifySha256(out, ref, where);
-  return out;
+  checkStoredSize(read.length, ref, where);
+  if (read.longer) checkStoredSize(read.length + 1, ref, where);
+  verifyDigest(read.sha256, ref, where);
+  return read.bytes;
 }
 
 function openError(error: unknown, ref: StoreRef, where: string): unknown {

@@ -29,6 +29,7 @@ export {
   type StorePolicy,
   type StorePolicyInput,
 } from "./policy.ts";
+export { readPresigned } from "./presigned.ts";
 export { createS3Store, type S3Store, type S3StoreOptions } from "./s3-store.ts";
 export type { ObjectStore, PutFileOptions, PutOptions, StoreBackend, Stores } from "./store.ts";
 export { type CreateStoresOptions, createStores } from "./stores.ts";

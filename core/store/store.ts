@@ -19,8 +19,9 @@ export interface PutOptions {
 
 /**
  * A local file's bytes to store, with the size and sha256 its writer claims. The store
- * recomputes both while it streams the file and refuses (and removes) an object that differs:
- * the writer may be a function's worker, which is not trusted.
+ * recomputes both as it reads the file and refuses a file that differs (or removes the object,
+ * when the file was too large to check before sending): the writer may be a function's worker,
+ * which is not trusted.
  */
 export interface PutFileOptions extends PutOptions {
   size: number;
@@ -42,10 +43,16 @@ export interface ObjectStore {
    */
   getToFile?(ref: StoreRef, path: string): Promise<void>;
   /**
-   * Store a local file's bytes, streamed, checked against the size and sha256 its writer
-   * claims (a mismatch removes the object and throws IntegrityError). Optional.
+   * Store a local file's bytes, checked against the size and sha256 its writer claims (a
+   * mismatch throws IntegrityError and leaves no object). Optional.
    */
   putFile?(path: string, options: PutFileOptions): Promise<StoreRef>;
+  /**
+   * A URL that GETs this one object (Range requests included) without credentials, valid for
+   * `expiresInSeconds`: what the agent hands a worker, which holds no AWS credentials, to read
+   * its arguments itself (readPresigned). Optional.
+   */
+  presignGet?(ref: StoreRef, expiresInSeconds: number): Promise<string>;
 }
 
 /** The backends this process can reach, by name; a reference names the one that holds it. */

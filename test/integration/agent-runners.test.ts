@@ -1,7 +1,9 @@
+import { randomFillSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EndpointAgent, type SiteConfigInput } from "#agent/index.ts";
 import { newSessionId } from "#core/ids.ts";
@@ -352,7 +354,8 @@ describe("slot accounting", () => {
       // Full: the one slot is held until the gate opens; no receive happens meanwhile.
       const gated = await h.registerNode(
         "gated-one",
-        `import { existsSync } from "node:fs";
+        `import { randomFillSync } from "node:crypto";
+import { existsSync } from "node:fs";
          export default async (a: { gate: string }) => {
            while (!existsSync(a.gate)) await new Promise((r) => setTimeout(r, 50));
            return "done";
@@ -435,6 +438,31 @@ describe("large values between the agent and its node workers", () => {
       );
     });
   }
+  it("refuses 20 MB of arguments whose stored bytes were replaced, naming the integrity error", async () => {
+    const client = createStores({ s3: { client: h.aws.s3, bucket: h.bucket } });
+    const bytes = randomFillSync(new Uint8Array(20 * 1024 * 1024));
+    const { payload } = await encodePayload(bytes, {
+      topic: "big-s3",
+      policies: policies(fileDir),
+      stores: client,
+      temporary: true,
+    });
+    if (!("ref" in payload)) throw new Error("expected a reference");
+    // Same size, one byte changed in the last of its ranges: only the hash can tell.
+    const forged = Uint8Array.from(bytes);
+    forged[bytes.length - 1] = (forged[bytes.length - 1] ?? 0) ^ 0xff;
+    await new Upload({
+      client: h.aws.s3,
+      partSize: 8 * 1024 * 1024,
+      params: { Bucket: h.bucket, Key: payload.ref.location, Body: forged },
+    }).done();
+    const taskId = await h.sendTask(reverse, null, { args: payload, topic: "big-s3" });
+    const result = await h.results.waitFor(taskId);
+    expect(!result.ok && result.error.type).toBe("InputError");
+    expect(!result.ok && result.error.message).toMatch(
+      new RegExp(`${payload.ref.location} has sha256 [0-9a-f]{64} but its reference says`),
+    );
+  });
 });
 
 /** The first result of `taskId` on a queue other than the harness's own. */
@@ -535,7 +563,8 @@ describe("prefetch", () => {
       // a race against it, however slow the machine.
       const gated = await h.registerNode(
         "gated",
-        `import { existsSync } from "node:fs";
+        `import { randomFillSync } from "node:crypto";
+import { existsSync } from "node:fs";
          export default async (a: { gate?: string }) => {
            while (a.gate && !existsSync(a.gate)) await new Promise((r) => setTimeout(r, 50));
            return "opened";
