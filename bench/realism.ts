@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import type { AgentProcess } from "#local/index.ts";
 import { Executor, registerNodeFunction, waitForEndpointsOnline } from "#sdk/index.ts";
 import { startFaultDeployment } from "../test/faults/deployment.ts";
 import type { RealisticDeployment } from "../test/faults/realistic.ts";
@@ -35,8 +36,10 @@ export async function benchRealism(options: {
   const home = await mkdtemp(join(tmpdir(), "ferry-bench-realism-"));
   const d = await startFaultDeployment(home);
   const realism = await d.realistic({ minLatencyOnly: ["ReceiveMessage"] }, 7);
+  let stopAgent = async () => {};
   try {
-    const endpointId = await startAgent(d, realism);
+    const { endpointId, agent } = await startAgent(d, realism);
+    stopAgent = async () => void (await agent.stop(10_000));
     const executor = new Executor({ sqs: realism.conn.aws.sqs, control: realism.conn.control });
     await executor.open();
     try {
@@ -55,6 +58,7 @@ export async function benchRealism(options: {
       await executor.close();
     }
   } finally {
+    await stopAgent();
     await d.close();
   }
 }
@@ -62,7 +66,10 @@ export async function benchRealism(options: {
 type Deployment = Awaited<ReturnType<typeof startFaultDeployment>>;
 
 /** One agent of 8 slots on a new endpoint, reaching everything through the proxies. */
-async function startAgent(d: Deployment, realism: RealisticDeployment): Promise<string> {
+async function startAgent(
+  d: Deployment,
+  realism: RealisticDeployment,
+): Promise<{ endpointId: string; agent: AgentProcess }> {
   const { endpoint } = await realism.conn.control.call("registerEndpoint", {
     name: "bench-realism",
   });
@@ -70,9 +77,14 @@ async function startAgent(d: Deployment, realism: RealisticDeployment): Promise<
   const deps = { s3: d.conn.aws.s3, bucket: d.conn.deployment.bucketName, control: d.conn.control };
   await registerNodeFunction(deps, echo, FUNCTIONS.echo);
   const config = await d.siteConfig("realism", { workers: SLOTS });
-  d.spawnAgent(endpoint.endpointId, config, realism.env);
-  await waitForEndpointsOnline(realism.conn.control, [endpoint.endpointId], 60_000);
-  return endpoint.endpointId;
+  const agent = d.spawnAgent(endpoint.endpointId, config, realism.env);
+  try {
+    await waitForEndpointsOnline(realism.conn.control, [endpoint.endpointId], 60_000);
+  } catch (error) {
+    await agent.stop(10_000);
+    throw error;
+  }
+  return { endpointId: endpoint.endpointId, agent };
 }
 
 interface CallCounts {
