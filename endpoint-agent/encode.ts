@@ -4,8 +4,8 @@ import type { RunOutcome } from "./run-outcome.ts";
 import type { TaskAttempt } from "./task-attempt.ts";
 import type { TaskData } from "./task-data.ts";
 
-/** A run that ended with something to report (a released one reports nothing). */
-export type Ended = Exclude<RunOutcome, { kind: "released" }>;
+/** A run that ended with something to report (a released or unavailable one reports nothing). */
+export type Ended = Exclude<RunOutcome, { kind: "released" } | { kind: "unavailable" }>;
 
 /**
  * The encode stage: a run's value as the result's payload, under the topic's store policy

@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { TransientError } from "#core/errors.ts";
 import type { Logger } from "#core/logger.ts";
 import type { TaskError } from "#core/protocol/index.ts";
 import { describeExit, terminate } from "./child-process.ts";
@@ -117,6 +118,10 @@ function outcomeOf(
   switch (ending.how) {
     case "reply": {
       const reply = ending.reply;
+      if (!reply.ok && isUnreachableArgs(reply)) {
+        const err = new TransientError(reply.error.message);
+        return { kind: "unavailable", err, what: "fetch the arguments", ...base, ...tails };
+      }
       if (!reply.ok) return { kind: "failed", error: workerError(reply), ...base, ...tails };
       // The worker read its arguments itself: its work started once it had them.
       const read = reply.inputsResolved;
@@ -142,6 +147,14 @@ function outcomeOf(
       return { kind: "failed", error, ...base, ...tails };
     }
   }
+}
+
+/**
+ * The worker's read of its arguments failed for want of the store (it retried already): the
+ * task is not at fault, and goes back to the queue as when the agent itself cannot fetch them.
+ */
+function isUnreachableArgs(reply: Extract<RunReply, { ok: false }>): boolean {
+  return reply.stage === "args" && reply.error.name === "TransientError";
 }
 
 /** A worker's failure as the task's error: the function's own, or reading or storing data. */

@@ -55,7 +55,9 @@ export type RunOutcome =
     } & RunOutput)
   | ({ kind: "failed"; error: TaskError } & RunOutput)
   /** Stopped for shutdown: no result; the message goes back to the queue. */
-  | ({ kind: "released" } & RunOutput);
+  | ({ kind: "released" } & RunOutput)
+  /** The worker could not reach the store for its arguments: no result; tried again later. */
+  | ({ kind: "unavailable"; err: unknown; what: string } & RunOutput);
 
 export function timeoutError(walltimeMs: number, killGraceMs: number): TaskError {
   return {

@@ -99,6 +99,8 @@ async function runStages(a: TaskAttempt, scope: RunScope): Promise<TaskEnding> {
   if (scope.cancel.aborted) return cancelledBeforeStart(a);
   const outcome = await runStage(a, staged.inputs, scope.data, scope.cancel);
   if (outcome.kind === "released") return { kind: "released" };
+  if (outcome.kind === "unavailable")
+    return { kind: "retry", err: outcome.err, what: outcome.what };
   if (outcome.kind === "ok") scope.replied = outcome;
   return { kind: "result", result: resultOf(a, await encodeStage(a, scope.data, outcome)) };
 }

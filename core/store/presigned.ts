@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { NotFoundError, RefusedError, TransientError } from "../errors.ts";
+import { FerryError, NotFoundError, RefusedError, TransientError } from "../errors.ts";
 import type { StoreRef } from "../protocol/payload.ts";
 import { checkLocation } from "./keys.ts";
 import {
@@ -123,5 +123,16 @@ export function readPresigned(
   assertBackend(ref, "s3");
   checkLocation(ref.location);
   const where = `s3 store object ${ref.location}`;
-  return readObject(presignedFetcher(url, where, ref.location), ref, where, options);
+  return readObject(presignedFetcher(url, where, ref.location), ref, where, options).catch(
+    (error: unknown) => {
+      // A socket that failed every try (refused, reset, silent): the store was out of reach,
+      // which the agent answers by trying the task again later, not by failing it.
+      if (error instanceof FerryError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new TransientError(`${where}: cannot reach the store: ${message}`, {
+        cause: error,
+        context: { location: ref.location },
+      });
+    },
+  );
 }

@@ -3,6 +3,7 @@
 // and the integrity errors a corrupted, truncated or lengthened object must give on each path.
 import { createHash, randomFillSync } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClients } from "#core/aws/index.ts";
 import { awsOptionsFor } from "#core/config/index.ts";
 import type { Connection } from "#core/connect.ts";
-import { IntegrityError, NotFoundError } from "#core/errors.ts";
+import { IntegrityError, NotFoundError, TransientError } from "#core/errors.ts";
 import type { StoreRef } from "#core/protocol/index.ts";
 import { createS3Store, readPresigned, type S3Store } from "#core/store/index.ts";
 import { connectForTest } from "../helpers/ferry.ts";
@@ -141,6 +142,22 @@ describe("objects larger than a part", () => {
     await expect(store.get(gone)).rejects.toThrow(NotFoundError);
     await expect(readPresigned(url, gone)).rejects.toThrow(NotFoundError);
     await expect(readPresigned(url, gone)).rejects.toThrow(/does not exist/);
+  });
+
+  it("through a presigned URL whose store is out of reach: a TransientError, so the task is tried again", async () => {
+    const ref = await store.put(bytes.subarray(0, 1_000), { codec: "bytes", temporary: true });
+    const url = new URL((await store.presignGet?.(ref, 60)) ?? "");
+    // A port nothing listens on: the socket is refused on every try.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    url.port = String((closed.address() as AddressInfo).port);
+    await new Promise<void>((r) => closed.close(() => r()));
+    const fast = { partSize: 8 * MIB, queueSize: 1, attempts: 2 };
+    await expect(readPresigned(url.toString(), ref, fast)).rejects.toThrow(TransientError);
+    await expect(readPresigned(url.toString(), ref, fast)).rejects.toThrow(
+      /cannot reach the store/,
+    );
+    await store.delete(ref);
   });
 
   it("streamed from a file go up in parts, checked against the writer's claim", async () => {
