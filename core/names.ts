@@ -26,6 +26,13 @@ export const registryKeys = {
   heartbeat: (endpointId: string, agentId: string) =>
     `registry/heartbeats/${endpointId}/${agentId}.json`,
   heartbeatsPrefix: (endpointId: string) => `registry/heartbeats/${endpointId}/`,
+  /** Every agent's heartbeat, of every endpoint: listed at once by listEndpoints. */
+  heartbeatsRoot: "registry/heartbeats/",
+  /**
+   * A cache of the records under one prefix (`endpoints`, `heartbeats`), each with the ETag it
+   * was read at: a control plane that starts cold reads it in one GET instead of one per record.
+   */
+  index: (name: "endpoints" | "heartbeats") => `registry/index/${name}.json`,
   function: (name: string, sha256: string) => `registry/functions/${name}/${sha256}.json`,
   functionsPrefix: (name?: string) =>
     name ? `registry/functions/${name}/` : "registry/functions/",

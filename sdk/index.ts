@@ -19,6 +19,7 @@ export {
 } from "#core/errors.ts";
 export type { FunctionRecord, ResultMessage, TaskError } from "#core/protocol/index.ts";
 export { asCompleted } from "./as-completed.ts";
+export { listAllEndpoints } from "./endpoints.ts";
 export { Executor } from "./executor.ts";
 export type {
   CloseOptions,

@@ -1,6 +1,7 @@
 import type { ControlClient } from "#core/control/index.ts";
 import { NotFoundError } from "#core/errors.ts";
-import { SafeName, Uuid } from "#core/protocol/index.ts";
+import { type EndpointView, SafeName, Uuid } from "#core/protocol/index.ts";
+import { listAllEndpoints } from "./endpoints.ts";
 import { closestNames } from "./suggest.ts";
 
 /**
@@ -28,7 +29,7 @@ async function unknownEndpoint(
   control: Pick<ControlClient, "call">,
   name: string,
 ): Promise<NotFoundError> {
-  const { endpoints } = await control.call("listEndpoints", {}).catch(() => ({ endpoints: [] }));
+  const endpoints = await listAllEndpoints(control).catch((): EndpointView[] => []);
   const close = closestNames(
     name,
     endpoints.map((e) => e.endpoint.name),

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Connection } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
+import { listAllEndpoints } from "#sdk/index.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { resolveEndpointId } from "../resolve.ts";
@@ -166,7 +167,7 @@ async function deregisterEndpoint(
 }
 
 async function listEndpoints(conn: Connection, opts: JsonOption): Promise<void> {
-  const { endpoints } = await conn.control.call("listEndpoints", {});
+  const endpoints = await listAllEndpoints(conn.control);
   emit(Boolean(opts.json), endpoints, () =>
     endpoints.length === 0
       ? "no endpoints yet: ferry endpoint register <name>"

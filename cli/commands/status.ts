@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { connect } from "#core/connect.ts";
+import { ConfigError } from "#core/errors.ts";
 import { journalDirOf, listJournals, readJournal } from "#sdk/index.ts";
 import { emit, table } from "../output.ts";
-import { type StatusSnapshot, takeStatus } from "../status-view.ts";
+import { DEFAULT_QUEUE_READS, type StatusSnapshot, takeStatus } from "../status-view.ts";
 
 const ago = (at: number | undefined, now: number) =>
   at === undefined ? "never" : `${Math.max(0, Math.round((now - at) / 1000))}s ago`;
@@ -38,6 +39,11 @@ function render(s: StatusSnapshot): string {
           ]),
         ),
   ];
+  if (s.queues.read < s.queues.of) {
+    lines.push(
+      `queue depth read for ${s.queues.read} of ${s.queues.of} endpoints (sessions' first, then online, stale); --queues all reads every one, one SQS call each`,
+    );
+  }
   if (s.session) {
     const t = s.session.tasks;
     lines.push(
@@ -48,6 +54,22 @@ function render(s: StatusSnapshot): string {
   return lines.join("\n");
 }
 
+interface StatusOptions {
+  session?: string;
+  watch?: string | boolean;
+  queues: string;
+  json?: boolean;
+}
+
+function queueReadsOf(text: string): number {
+  if (text === "all") return Number.POSITIVE_INFINITY;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`--queues: expected a whole number or "all", got "${text}"`);
+  }
+  return n;
+}
+
 export function registerStatusCommand(program: Command): void {
   program
     .command("status")
@@ -56,18 +78,24 @@ export function registerStatusCommand(program: Command): void {
     )
     .option("-s, --session <id>", "session to summarize (default: the most recent on this machine)")
     .option("-w, --watch [seconds]", "refresh in place every N seconds (default 2) until Ctrl-C")
+    .option(
+      "--queues <n>",
+      `read the queue depth of at most n endpoints (one SQS call each), or "all"`,
+      String(DEFAULT_QUEUE_READS),
+    )
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
       "\nExamples:\n  ferry status --watch\n  ferry status --session 01a230f8-93ae-7173-b31a-7cea50521ec9 --json",
     )
-    .action(async (opts: { session?: string; watch?: string | boolean; json?: boolean }) => {
+    .action(async (opts: StatusOptions) => {
+      const queueReads = queueReadsOf(opts.queues);
       const conn = await connect();
       const dir = journalDirOf(conn);
       const snapshot = async () => {
         const sessionId = opts.session ?? (await listJournals(dir))[0];
         const session = sessionId ? await readJournal(dir, sessionId) : undefined;
-        return takeStatus({ control: conn.control, sqs: conn.aws.sqs }, session);
+        return takeStatus({ control: conn.control, sqs: conn.aws.sqs }, session, queueReads);
       };
       try {
         if (!opts.watch) {

@@ -43,7 +43,12 @@ export const ControlRequest = z.discriminatedUnion("action", [
   /** The endpoint registered under a name. */
   z.object({ v: Version, action: z.literal("findEndpoint"), name: SafeName }),
   z.object({ v: Version, action: z.literal("describeEndpoint"), endpointId: Uuid }),
-  z.object({ v: Version, action: z.literal("listEndpoints") }),
+  z.object({
+    v: Version,
+    action: z.literal("listEndpoints"),
+    /** The `next` of the previous page: this page starts after that endpoint id. */
+    after: Uuid.optional(),
+  }),
   z.object({
     v: Version,
     action: z.literal("heartbeat"),
@@ -119,7 +124,12 @@ export const ControlResponseData = {
   renameEndpoint: z.object({ endpoint: EndpointRecord }),
   findEndpoint: EndpointView,
   describeEndpoint: EndpointView,
-  listEndpoints: z.object({ endpoints: z.array(EndpointView) }),
+  /**
+   * One page (bounded by bytes, inside Lambda's 6 MB response) of endpoints in id order, each
+   * page sorted by name, then id; `next` when there are more. The SDK's listAllEndpoints
+   * follows the pages and sorts them all.
+   */
+  listEndpoints: z.object({ endpoints: z.array(EndpointView), next: Uuid.optional() }),
   heartbeat: z.object({ at: EpochMs }),
   registerFunction: z.object({ function: FunctionRecord }),
   getFunction: z.object({ function: FunctionRecord }),

@@ -24,7 +24,9 @@ export {
   FunctionSpec,
   HeartbeatRecord,
   ParkedResult,
+  RegistryIndexSnapshot,
   SessionRecord,
+  StoredHeartbeat,
 } from "./registry.ts";
 export { ErrorType, ResultMessage, TaskError, Timings, WorkerInfo } from "./result.ts";
 export {

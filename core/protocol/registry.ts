@@ -40,6 +40,30 @@ export const HeartbeatRecord = z.object({
 });
 export type HeartbeatRecord = z.infer<typeof HeartbeatRecord>;
 
+/**
+ * A heartbeat as the registry keeps it (`registry/heartbeats/<endpointId>/<agentId>.json`):
+ * without `at`. Its time is the object's LastModified, which a listing returns, so an agent whose
+ * state has not changed rewrites the same bytes, its record keeps its ETag, and listEndpoints
+ * need not read it again. Records written before carry `at`, which then counts.
+ */
+export const StoredHeartbeat = HeartbeatRecord.extend({ at: EpochMs.optional() });
+export type StoredHeartbeat = z.infer<typeof StoredHeartbeat>;
+
+/**
+ * A cache of the records under one registry prefix (`registry/index/<name>.json`): each entry
+ * is `[key after the prefix, ETag, record]`, the record as it was when the object had that ETag.
+ * Only a cache: the control plane uses an entry only when a fresh listing shows the same ETag,
+ * and parses each record with its own schema, so a stale or lost snapshot costs GETs, never
+ * correctness. Concurrent writers may overwrite each other (the last one wins).
+ */
+export const RegistryIndexSnapshot = z.object({
+  v: Version,
+  prefix: z.string(),
+  writtenAt: EpochMs,
+  entries: z.array(z.tuple([z.string(), z.string(), z.unknown()])),
+});
+export type RegistryIndexSnapshot = z.infer<typeof RegistryIndexSnapshot>;
+
 export const NodeFunctionSpec = z.object({
   kind: z.literal("node"),
   /** Key of the esbuild bundle in the store bucket (functions/<sha256>.mjs). */

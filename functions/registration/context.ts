@@ -1,5 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { EndpointRecord, StoredHeartbeat } from "#core/protocol/index.ts";
+import type { IndexedRecords } from "./registry-index.ts";
 import type { RecordStore } from "./registry-store.ts";
 
 export interface RegistrationDeps {
@@ -14,12 +16,19 @@ export interface RegistrationDeps {
   maxReceiveCount: number;
   /** Clock in epoch ms, injectable for tests. @default Date.now */
   now?: () => number;
+  /** Bytes of endpoint views per listEndpoints page, smaller in tests. @default 4_000_000 */
+  listPageBytes?: number;
 }
 
 /** What every action handler shares. */
 export interface ServiceContext {
   deps: RegistrationDeps;
   store: RecordStore;
+  /** Endpoint records and heartbeats as listings read them: cached by ETag, per container. */
+  indexes: {
+    endpoints: IndexedRecords<EndpointRecord>;
+    heartbeats: IndexedRecords<StoredHeartbeat>;
+  };
   now: () => number;
 }
 

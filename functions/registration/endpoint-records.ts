@@ -1,41 +1,38 @@
 import { NotFoundError } from "#core/errors.ts";
 import { registryKeys } from "#core/names.ts";
-import {
-  EndpointNameRecord,
-  EndpointRecord,
-  HeartbeatRecord,
-  PROTOCOL_VERSION,
-} from "#core/protocol/index.ts";
+import { EndpointNameRecord, EndpointRecord, PROTOCOL_VERSION } from "#core/protocol/index.ts";
 import type { ServiceContext } from "./context.ts";
+import { endpointHeartbeats } from "./endpoint-listing.ts";
 import { ConflictError } from "./errors.ts";
 import type { RecordStore } from "./registry-store.ts";
-import { endpointView, HEARTBEAT_RETENTION_MS } from "./status.ts";
+import { endpointView } from "./status.ts";
 
 // The endpoint records behind the endpoint actions: names, lookups and heartbeats.
 
-/** An endpoint with its agents' status, pruning heartbeats past their retention on the way. */
+/** An endpoint with its agents' status (one listing of its heartbeats). */
 export async function viewOf(ctx: ServiceContext, endpoint: EndpointRecord) {
-  const at = ctx.now();
-  const heartbeats = await readHeartbeats(ctx.store, endpoint.endpointId);
-  await pruneHeartbeats(ctx.store, heartbeats, at);
-  return endpointView(endpoint, heartbeats, at);
+  const heartbeats = await endpointHeartbeats(ctx, endpoint.endpointId);
+  return endpointView(endpoint, heartbeats, ctx.now());
 }
 
 /**
  * The endpoint a name stands for: through the name record, or, for endpoints registered
  * before names had records, by looking through every endpoint (then the record is written).
- * Several old endpoints under one name: the most recently registered one.
+ * That look is a listing of the endpoint index: ListObjectsV2 pages, and GETs only of records
+ * this container has not read yet. Several old endpoints under one name: the most recently
+ * registered one.
  */
 export async function endpointNamed(
-  store: RecordStore,
+  ctx: ServiceContext,
   name: string,
 ): Promise<EndpointRecord | undefined> {
+  const { store } = ctx;
   const index = await store.get(registryKeys.endpointName(name), EndpointNameRecord);
   if (index) {
     const record = await store.get(registryKeys.endpoint(index.endpointId), EndpointRecord);
     if (record?.name === name) return record;
   }
-  const all = await store.getMany(await store.list(registryKeys.endpointsPrefix), EndpointRecord);
+  const all = (await ctx.indexes.endpoints.read()).map((r) => r.record);
   const same = all.filter((e) => e.name === name).sort((a, b) => b.registeredAt - a.registeredAt);
   const found = same[0];
   if (found) await claimName(store, name, found.endpointId);
@@ -82,17 +79,4 @@ export async function requireEndpointRecord(store: RecordStore, endpointId: stri
     });
   }
   return record;
-}
-
-export async function readHeartbeats(store: RecordStore, endpointId: string) {
-  const keys = await store.list(registryKeys.heartbeatsPrefix(endpointId));
-  return store.getMany(keys, HeartbeatRecord);
-}
-
-/** Best effort: a failed prune only leaves an old record for the next read. */
-async function pruneHeartbeats(store: RecordStore, heartbeats: HeartbeatRecord[], now: number) {
-  const old = heartbeats.filter((h) => now - h.at > HEARTBEAT_RETENTION_MS);
-  await Promise.allSettled(
-    old.map((h) => store.delete(registryKeys.heartbeat(h.endpointId, h.agentId))),
-  );
 }

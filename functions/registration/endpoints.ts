@@ -2,10 +2,11 @@ import { isDeepStrictEqual } from "node:util";
 import { NotFoundError } from "#core/errors.ts";
 import { newEndpointId } from "#core/ids.ts";
 import { queueNames, registryKeys } from "#core/names.ts";
-import { EndpointRecord, type HeartbeatRecord, PROTOCOL_VERSION } from "#core/protocol/index.ts";
+import { EndpointRecord, PROTOCOL_VERSION, type StoredHeartbeat } from "#core/protocol/index.ts";
 import { type Caller, ownerOf, requireOwner } from "./caller.ts";
 import { mapLimit } from "./concurrency.ts";
 import { taskQueueAttributes } from "./context.ts";
+import { listEndpointPage } from "./endpoint-listing.ts";
 import {
   claimName,
   endpointNamed,
@@ -36,7 +37,7 @@ export const registerEndpoint: ActionHandler<"registerEndpoint"> = async (
 ) => {
   const { store, now, deps } = ctx;
   // Names are unique: registering a taken name again returns its endpoint.
-  const named = endpointId === undefined ? await endpointNamed(store, name) : undefined;
+  const named = endpointId === undefined ? await endpointNamed(ctx, name) : undefined;
   const id = endpointId ?? named?.endpointId ?? newEndpointId();
   const key = registryKeys.endpoint(id);
   const existing = await store.get(key, EndpointRecord);
@@ -64,7 +65,7 @@ export const registerEndpoint: ActionHandler<"registerEndpoint"> = async (
     registeredAt: existing?.registeredAt ?? now(),
     ...(existing ? (existing.owner ? { owner: existing.owner } : {}) : ownerOf(caller)),
   };
-  if (!isDeepStrictEqual(existing, endpoint)) await store.put(key, endpoint);
+  if (!isDeepStrictEqual(existing, endpoint)) await ctx.indexes.endpoints.put(key, endpoint);
   return { endpoint };
 };
 
@@ -80,14 +81,14 @@ export const renameEndpoint: ActionHandler<"renameEndpoint"> = async (
   if (endpoint.name === name) return { endpoint };
   await claimName(store, name, endpointId);
   const renamed: EndpointRecord = { ...endpoint, name };
-  await store.put(registryKeys.endpoint(endpointId), renamed);
+  await ctx.indexes.endpoints.put(registryKeys.endpoint(endpointId), renamed);
   await releaseName(store, endpoint.name, endpointId);
   return { endpoint: renamed };
 };
 
 /** The endpoint a name stands for, with its agents' status. */
 export const findEndpoint: ActionHandler<"findEndpoint"> = async (ctx, { name }) => {
-  const named = await endpointNamed(ctx.store, name);
+  const named = await endpointNamed(ctx, name);
   if (!named) {
     throw new NotFoundError(`no endpoint named ${name}`, {
       hint: "see `ferry endpoint list`, or register one with `ferry endpoint register <name>`",
@@ -112,10 +113,14 @@ export const deregisterEndpoint: ActionHandler<"deregisterEndpoint"> = async (
   );
   // The record goes last, so a retry after a partial failure still finds what to delete.
   const heartbeatKeys = await store.list(registryKeys.heartbeatsPrefix(endpointId));
-  await mapLimit(heartbeatKeys, 16, (key) => store.delete(key));
+  await mapLimit(heartbeatKeys, 16, async (key) => {
+    await store.delete(key);
+    ctx.indexes.heartbeats.forget(key);
+  });
   await deleteQueue(deps.sqs, endpoint.queueUrl);
   await releaseName(store, endpoint.name, endpointId);
   await store.delete(registryKeys.endpoint(endpointId));
+  ctx.indexes.endpoints.forget(registryKeys.endpoint(endpointId));
   return { endpointId };
 };
 
@@ -123,23 +128,17 @@ export const deregisterEndpoint: ActionHandler<"deregisterEndpoint"> = async (
 export const describeEndpoint: ActionHandler<"describeEndpoint"> = async (ctx, { endpointId }) =>
   viewOf(ctx, await requireEndpointRecord(ctx.store, endpointId));
 
-/** Every endpoint with its agents' status, by name (then id). */
-export const listEndpoints: ActionHandler<"listEndpoints"> = async (ctx) => {
-  const { store } = ctx;
-  const keys = await store.list(registryKeys.endpointsPrefix);
-  const endpoints = await store.getMany(keys, EndpointRecord);
-  const views = await mapLimit(endpoints, 8, (endpoint) => viewOf(ctx, endpoint));
-  views.sort(
-    (a, b) =>
-      a.endpoint.name.localeCompare(b.endpoint.name) ||
-      a.endpoint.endpointId.localeCompare(b.endpoint.endpointId),
-  );
-  return { endpoints: views };
-};
+/**
+ * A page of every endpoint with its agents' status: two listings (records and heartbeats), not a
+ * request per record (endpoint-listing.ts).
+ */
+export const listEndpoints: ActionHandler<"listEndpoints"> = (ctx, { after }) =>
+  listEndpointPage(ctx, after);
 
 /**
  * Record an agent's heartbeat. Any principal may beat: agents run under their own roles, not
- * their endpoint's owner's.
+ * their endpoint's owner's. The record has no time: S3's LastModified is its time, so an agent
+ * whose state is unchanged writes the same bytes and listings need not read them again.
  */
 export const heartbeat: ActionHandler<"heartbeat"> = async (
   ctx,
@@ -148,8 +147,9 @@ export const heartbeat: ActionHandler<"heartbeat"> = async (
 ) => {
   await requireEndpointRecord(ctx.store, heartbeat.endpointId);
   const at = ctx.now();
-  const record: HeartbeatRecord = { ...heartbeat, v: PROTOCOL_VERSION, at };
-  await ctx.store.put(registryKeys.heartbeat(heartbeat.endpointId, heartbeat.agentId), record);
+  const record: StoredHeartbeat = { ...heartbeat, v: PROTOCOL_VERSION };
+  const key = registryKeys.heartbeat(heartbeat.endpointId, heartbeat.agentId);
+  await ctx.indexes.heartbeats.put(key, record);
   return { at };
 };
 

@@ -3,6 +3,7 @@ export { loadRegistrationConfig, type RegistrationConfig } from "./config.ts";
 export { createHandler, dispatch, type RegistrationHandler } from "./dispatch.ts";
 export { ConflictError, toControlError } from "./errors.ts";
 export { handler } from "./handler.ts";
+export { createRecordStore, type RecordStore } from "./registry-store.ts";
 export {
   type ActionInput,
   createRegistrationService,

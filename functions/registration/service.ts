@@ -1,6 +1,7 @@
 import type { ControlAction, ControlData } from "#core/protocol/index.ts";
 import type { Caller } from "./caller.ts";
 import type { RegistrationDeps, ServiceContext } from "./context.ts";
+import { createEndpointIndexes } from "./endpoint-listing.ts";
 import { ENDPOINT_ACTIONS } from "./endpoints.ts";
 import { FUNCTION_ACTIONS } from "./function-records.ts";
 import { createRecordStore } from "./registry-store.ts";
@@ -27,10 +28,12 @@ const ACTIONS: ActionTable<ControlAction> = {
 
 /** The service over `deps`: each action of the table bound to one shared context. */
 export function createRegistrationService(deps: RegistrationDeps): RegistrationService {
+  const now = deps.now ?? Date.now;
   const ctx: ServiceContext = {
     deps,
     store: createRecordStore(deps.s3, deps.bucket),
-    now: deps.now ?? Date.now,
+    indexes: createEndpointIndexes(deps, now),
+    now,
   };
   const service: Record<string, unknown> = {};
   for (const [action, handler] of Object.entries(ACTIONS)) {
