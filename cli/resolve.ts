@@ -2,7 +2,8 @@ import type { ControlClient } from "#core/control/index.ts";
 import { ConfigError } from "#core/errors.ts";
 
 // Name resolution with "did you mean" lives in the SDK; the commands import it from here too.
-export { checkFunctionName, closestNames, resolveEndpointId } from "#sdk/index.ts";
+export { checkFunctionName, resolveEndpointId } from "#sdk/resolve.ts";
+export { closestNames } from "#sdk/suggest.ts";
 
 /** Parse a JSON argument given on the command line, with an error that says which option. */
 export function parseJsonOption(text: string, option: string): unknown {

@@ -1,4 +1,5 @@
-import { type AwsClients, createAwsClients } from "./aws/clients.ts";
+import type { AwsClients } from "./aws/client-config.ts";
+import { createLazyAwsClients } from "./aws/lazy-clients.ts";
 import { awsOptionsFor } from "./config/connect.ts";
 import { type Deployment, readDeployment } from "./config/deployment.ts";
 import { type FerryEnv, loadEnv } from "./config/env.ts";
@@ -20,7 +21,8 @@ export interface Connection {
 /** Read env and the deployment file, and build the AWS clients and the control client. */
 export async function connect(env: FerryEnv = loadEnv()): Promise<Connection> {
   const deployment = await readDeployment(env.deploymentPath, env.stackName);
-  const aws = createAwsClients(awsOptionsFor(env, deployment));
+  // Built on first use: a command that only calls the control plane loads no S3 or SQS client.
+  const aws = createLazyAwsClients(awsOptionsFor(env, deployment));
   const control = new ControlClient({
     lambda: aws.lambda,
     functionName: deployment.registrationFunctionName,

@@ -1,9 +1,8 @@
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
 import type { Connection } from "#core/connect.ts";
 import { ConfigError } from "#core/errors.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
-import { listAllEndpoints } from "#sdk/index.ts";
+import { listAllEndpoints } from "#sdk/endpoints.ts";
 import { withConnection } from "../connection.ts";
 import { emit, table } from "../output.ts";
 import { resolveEndpointId } from "../resolve.ts";
@@ -207,6 +206,8 @@ async function startAgent(
 
 /** Messages waiting in or taken from the queue (SQS's approximate counts). */
 async function queuedTasks(conn: Connection, queueUrl: string): Promise<number> {
+  // Loaded here: `ferry endpoint list` and the others never touch SQS.
+  const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
   const out = await conn.aws.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

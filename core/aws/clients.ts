@@ -1,82 +1,20 @@
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentialIdentity } from "@smithy/types";
+import { type AwsClientOptions, type AwsClients, clientConfigs } from "./client-config.ts";
 
-export interface AwsClientOptions {
-  region: string;
-  /** Per-service endpoint overrides (emulator, LocalStack). Unset: the SDK's own resolution. */
-  endpoints?: { sqs?: string | undefined; s3?: string | undefined; lambda?: string | undefined };
-  /** Explicit credentials; unset: the standard AWS credential chain. */
-  credentials?: AwsCredentialIdentity;
-  /**
-   * Sockets per client. Long polls hold a socket for 20 s each, so the SDK's default of 50
-   * starves a process that polls many queues.
-   * @default 256
-   */
-  maxSockets?: number;
-  /** Attempts per call for the SDK's own retry of throttling and 5xx. @default 5 */
-  maxAttempts?: number;
-  /**
-   * Where to read HTTPS_PROXY / HTTP_PROXY / NO_PROXY from. HPC compute nodes often reach the
-   * internet only through a proxy; Node 24's agents honour these when given them (Node 22 ignores it).
-   * @default process.env
-   */
-  proxyEnv?: NodeJS.ProcessEnv;
-}
+export {
+  type AwsClientOptions,
+  type AwsClients,
+  EMULATOR_CREDENTIALS,
+} from "./client-config.ts";
 
-export interface AwsClients {
-  sqs: SQSClient;
-  s3: S3Client;
-  lambda: LambdaClient;
-  destroy(): void;
-}
-
-/** Emulators accept any key; the SDK still needs one to sign. */
-export const EMULATOR_CREDENTIALS: AwsCredentialIdentity = {
-  accessKeyId: "test",
-  secretAccessKey: "test",
-};
-
+/** The three clients, built now (agents, the registration function: they use them all). */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const maxSockets = options.maxSockets ?? 256;
-  // `proxyEnv` is a Node 24 agent option that @types/node does not describe yet.
-  const agentOptions = { keepAlive: true, maxSockets, proxyEnv: options.proxyEnv ?? process.env };
-  const requestHandler = () =>
-    new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      // Long polls wait up to 20 s; leave room before calling a socket dead.
-      requestTimeout: 40_000,
-      connectionTimeout: 5_000,
-    });
-  const common = {
-    region: options.region,
-    maxAttempts: options.maxAttempts ?? 5,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  };
-  const sqs = new SQSClient({
-    ...common,
-    requestHandler: requestHandler(),
-    ...(options.endpoints?.sqs ? { endpoint: options.endpoints.sqs } : {}),
-    // Emulators answer with queue URLs whose host may not resolve: always use the endpoint.
-    useQueueUrlAsEndpoint: false,
-  });
-  const s3 = new S3Client({
-    ...common,
-    requestHandler: requestHandler(),
-    ...(options.endpoints?.s3 ? { endpoint: options.endpoints.s3, forcePathStyle: true } : {}),
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  const lambda = new LambdaClient({
-    ...common,
-    requestHandler: requestHandler(),
-    ...(options.endpoints?.lambda ? { endpoint: options.endpoints.lambda } : {}),
-  });
+  const config = clientConfigs(options);
+  const sqs = new SQSClient(config.sqs);
+  const s3 = new S3Client(config.s3);
+  const lambda = new LambdaClient(config.lambda);
   return {
     sqs,
     s3,

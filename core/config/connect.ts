@@ -1,4 +1,4 @@
-import { type AwsClientOptions, EMULATOR_CREDENTIALS } from "../aws/clients.ts";
+import { type AwsClientOptions, EMULATOR_CREDENTIALS } from "../aws/client-config.ts";
 import type { Deployment } from "./deployment.ts";
 import type { FerryEnv } from "./env.ts";
 

@@ -38,6 +38,11 @@ const PAST_INDEX_ALLOWED = new Set([
   "cli/commands/demo.ts -> #local/agent-process.ts",
   "cli/commands/demo.ts -> #local/stack.ts",
   "cli/commands/local.ts -> #local/daemon.ts",
+  // `ferry endpoint list` and name look-ups: the SDK's index loads the executor, the stores
+  // and msgpackr (83 modules) that listing and resolving endpoints never use.
+  "cli/commands/endpoint.ts -> #sdk/endpoints.ts",
+  "cli/resolve.ts -> #sdk/resolve.ts",
+  "cli/resolve.ts -> #sdk/suggest.ts",
 ]);
 
 async function sources(folder: string): Promise<string[]> {
