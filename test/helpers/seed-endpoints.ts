@@ -16,6 +16,7 @@ import {
   type HeartbeatRecord,
   PROTOCOL_VERSION,
 } from "#core/protocol/index.ts";
+import { mapLimit } from "#functions/registration/concurrency.ts";
 import { createRecordStore, type RegistrationService } from "#functions/registration/index.ts";
 
 export interface SeedTarget {
@@ -56,7 +57,7 @@ export async function seedEndpoints(
 ): Promise<EndpointRecord[]> {
   const store = createRecordStore(target.s3, target.bucket);
   const indexes = Array.from({ length: to - from }, (_, k) => from + k);
-  const records = await inParallel(indexes, async (i) => {
+  const records = await mapLimit(indexes, CONCURRENCY, async (i) => {
     const endpointId = newEndpointId();
     const out = await target.sqs.send(
       new CreateQueueCommand({ QueueName: queueNames.tasks(target.queuePrefix, endpointId) }),
@@ -74,8 +75,8 @@ export async function seedEndpoints(
     await store.put(registryKeys.endpoint(endpointId), record);
     return record;
   });
-  await inParallel(records, async (record, k) => {
-    const i = from + k;
+  const numbered = records.map((record, k) => ({ record, i: from + k }));
+  await mapLimit(numbered, CONCURRENCY, async ({ record, i }) => {
     const kind = i % 10;
     if (kind > 2) return;
     const beat = beatOf(record.endpointId, i);
@@ -102,20 +103,4 @@ function beatOf(endpointId: string, i: number): Beat {
     host: `seed-node-${i}`,
     pid: 1_000 + i,
   };
-}
-
-async function inParallel<T, R>(
-  items: readonly T[],
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const k = next++;
-      results[k] = await fn(items[k] as T, k);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-  return results;
 }
