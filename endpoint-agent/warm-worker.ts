@@ -113,9 +113,15 @@ export function runOn(worker: WarmWorker, task: RunTask, bundlePath: string): Pr
     const onRelease = () => finish({ how: "released" });
     const onCancel = () => finish({ how: "cancelled" });
     const timer = setTimeout(() => finish({ how: "timeout" }), task.walltimeMs);
+    // A listener, not `worker.exit.then`: a reaction on the worker's exit promise can never be
+    // removed, and one per task kept every task's closure (its arguments included) alive for
+    // the worker's whole life, about 30 kB a no-op task.
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish({ how: "exit", exit: { code, signal } });
     const finish = (ending: Ending) => {
       clearTimeout(timer);
       worker.child.off("message", onMessage);
+      worker.child.off("exit", onExit);
       task.release.removeEventListener("abort", onRelease);
       task.cancel.removeEventListener("abort", onCancel);
       resolve(ending);
@@ -123,7 +129,9 @@ export function runOn(worker: WarmWorker, task: RunTask, bundlePath: string): Pr
     worker.child.on("message", onMessage);
     task.release.addEventListener("abort", onRelease, { once: true });
     task.cancel.addEventListener("abort", onCancel, { once: true });
-    void worker.exit.then((exit) => finish({ how: "exit", exit }));
+    const { exitCode, signalCode } = worker.child;
+    if (exitCode !== null || signalCode !== null) return onExit(exitCode, signalCode);
+    worker.child.once("exit", onExit);
     if (task.release.aborted) return onRelease();
     if (task.cancel.aborted) return onCancel();
     worker.child.send(runRequest(task, bundlePath), (err) => {
