@@ -10,8 +10,9 @@ import type { TaskAttempt } from "./task-attempt.ts";
  */
 export async function deliverResult(a: TaskAttempt, result: ResultMessage): Promise<void> {
   const { ctx, task } = a;
-  // An extension landing after the delete would only log noise; one after a release, harm.
-  await a.keeper.stop();
+  // Not waiting for an extension in flight: one landing after the delete fails, unlogged;
+  // waiting put a whole AWS call on every short task's result path.
+  await a.keeper.stop({ wait: false });
   // Before the result: a follower that sees the result finds the whole output published.
   await a.live?.end(result);
   const how = await ctx.results.deliver({

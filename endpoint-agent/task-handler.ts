@@ -79,7 +79,8 @@ async function runAdmitted(a: TaskAttempt): Promise<void> {
   } finally {
     a.live?.stop();
     watch.stop();
-    await a.keeper.stop();
+    // Every path that hands the message back waited for the keeper already (acknowledge.ts).
+    await a.keeper.stop({ wait: false });
     await scope.data.close(a.log, scope.replied);
   }
 }

@@ -25,12 +25,6 @@ export interface VisibilityKeeperOptions {
 const CEILING_MARGIN_SECONDS = 60;
 
 /**
- * The first extension comes this long after the receive: well inside the receive visibility
- * (RECEIVE_VISIBILITY_SECONDS), so even a slow extension lands before the message comes back.
- */
-export const FIRST_EXTENSION_AFTER_MS = 1_000;
-
-/**
  * Keeps a running task's message invisible: every third of the visibility timeout it is set
  * back to the full timeout, so tasks of many hours are not delivered twice.
  */
@@ -46,10 +40,8 @@ export class VisibilityKeeper {
   }
 
   /**
-   * Extend a second after the message was received (it came with a short visibility: a task
-   * must not come back if the network goes while it runs), then every third of the timeout.
-   * Not at once: a task that ends within the second makes no call, and its delete never waits
-   * for an extension in flight (a call's latency on every short task's path).
+   * Extend at once (messages are received with a short visibility: a task must not come back
+   * if the network goes while it runs), then every third of the timeout.
    */
   start(): void {
     const periodMs = Math.max(500, (this.#o.visibilityTimeoutSeconds * 1000) / 3);
@@ -60,16 +52,19 @@ export class VisibilityKeeper {
         if (!this.#stopped) this.#timer = setTimeout(tick, periodMs);
       });
     };
-    const firstInMs = this.#o.receivedAt + FIRST_EXTENSION_AFTER_MS - Date.now();
-    if (firstInMs <= 0) tick();
-    else this.#timer = setTimeout(tick, firstInMs);
+    tick();
   }
 
-  /** Stop, and wait for an extension in flight: a release or delete must come after it. */
-  async stop(): Promise<void> {
+  /**
+   * Stop, and wait for an extension in flight: a release or a later visibility must come
+   * after it. `wait: false` for a result that is out: the delete may overtake the extension
+   * (which then fails, unlogged), and a short task's result must not wait for that call,
+   * about one AWS round trip on every short task's path.
+   */
+  async stop(options: { wait?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#inFlight;
+    if (options.wait !== false) await this.#inFlight;
   }
 
   async #extend(): Promise<void> {

@@ -1,7 +1,7 @@
 // SQS refuses to keep a message invisible beyond 12 h from its receipt: the keeper's extensions
 // must stay under that ceiling instead of being refused, and say so when they cannot.
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { FIRST_EXTENSION_AFTER_MS, VisibilityKeeper } from "#agent/visibility.ts";
+import { describe, expect, it } from "vitest";
+import { VisibilityKeeper } from "#agent/visibility.ts";
 import type { SqsBatchers } from "#core/aws/index.ts";
 import { createLogger } from "#core/logger.ts";
 import { SQS_VISIBILITY_CEILING_SECONDS } from "#core/protocol/index.ts";
@@ -56,26 +56,44 @@ describe("visibility extensions near SQS's 12-hour ceiling", () => {
   });
 });
 
-describe("the first visibility extension", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it("waits a second after the receive: a task over by then makes no call", async () => {
-    vi.useFakeTimers();
-    const short = keeperAt(0);
-    short.keeper.start();
-    await vi.advanceTimersByTimeAsync(FIRST_EXTENSION_AFTER_MS - 100);
-    await short.keeper.stop();
-    expect(short.asked).toEqual([]);
-
-    const long = keeperAt(0);
-    long.keeper.start();
-    await vi.advanceTimersByTimeAsync(FIRST_EXTENSION_AFTER_MS + 100);
-    expect(long.asked).toEqual([120]);
-    // Then every third of the timeout.
-    await vi.advanceTimersByTimeAsync(40_000);
-    expect(long.asked).toEqual([120, 120]);
-    await long.keeper.stop();
+describe("stopping the visibility keeper", () => {
+  it("extends at once; a delivered result does not wait for that call, a release does", async () => {
+    let answer: () => void = () => {};
+    const asked: number[] = [];
+    const batchers = {
+      changeVisibility: (_q: string, _r: string, seconds: number) => {
+        asked.push(seconds);
+        return new Promise<void>((r) => {
+          answer = r;
+        });
+      },
+    } as unknown as SqsBatchers;
+    const keeper = () =>
+      new VisibilityKeeper({
+        batchers,
+        queueUrl: "q",
+        receiptHandle: "r",
+        visibilityTimeoutSeconds: 120,
+        receivedAt: Date.now(),
+        signal: new AbortController().signal,
+        logger: createLogger({}, { level: "silent" }),
+      });
+    const delivered = keeper();
+    delivered.start();
+    // The extension went out at once: a network cut now cannot make the task come back.
+    expect(asked).toEqual([120]);
+    await delivered.stop({ wait: false });
+    const released = keeper();
+    released.start();
+    let stopped = false;
+    const stopping = released.stop().then(() => {
+      stopped = true;
+    });
+    // Every callback queued so far has run: only the extension's answer can end the stop.
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false);
+    answer();
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });
