@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
 import { join } from "node:path";
 
 /** One line of the table: Ferry against its baseline, and whether the ratio meets its target. */
@@ -49,6 +50,25 @@ export function formatTable(rows: readonly Row[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...lines.map(line), ...notes].join(
     "\n",
   );
+}
+
+/** What a finished run records besides its own details: where and how it ran. */
+export interface RunRecord {
+  command: string;
+  quick: boolean;
+  wallS: number;
+  loadAverage: { start: number[]; end: number[] };
+  rows: readonly Row[];
+  details: Record<string, unknown>;
+  errors?: readonly string[];
+}
+
+/** A finished run's results file, with the date, Node version and core count; its path. */
+export function writeRunResults(dir: string, run: RunRecord, prefix = ""): Promise<string> {
+  const { command, quick, wallS, ...rest } = run;
+  const machine = { node: process.version, cores: cpus().length };
+  const data = { command, date: new Date().toISOString(), quick, wallS, ...machine, ...rest };
+  return writeResults(dir, data, prefix);
 }
 
 /** bench/results/<prefix><ISO date>.json; returns its path. */

@@ -18,7 +18,7 @@ import { benchLargeObjects, LARGE_TOPICS } from "./large-objects.ts";
 import { benchLatency } from "./latency.ts";
 import { benchOverheads } from "./overheads.ts";
 import { benchRealism } from "./realism.ts";
-import { formatTable, type Row, writeResults } from "./report.ts";
+import { formatTable, type Row, writeResults, writeRunResults } from "./report.ts";
 import { benchScaleOut } from "./scale-out.ts";
 import { benchThroughput } from "./throughput.ts";
 
@@ -141,13 +141,10 @@ console.log(
 console.log(formatTable(rows));
 const missed = rows.filter((r) => r.met === false).map((r) => `${r.benchmark} ${r.what}`);
 if (missed.length > 0) console.log(`\ntargets missed: ${missed.join("; ")}`);
-const path = await writeResults(RESULTS_DIR, {
+const path = await writeRunResults(RESULTS_DIR, {
   command,
-  date: new Date().toISOString(),
   quick,
   wallS,
-  node: process.version,
-  cores: cpus().length,
   loadAverage: { start: loadAtStart, end: loadAtEnd },
   rows,
   details,

@@ -17,7 +17,7 @@ import { executorFor } from "#sdk/index.ts";
 import type { BenchContext, BenchOutput } from "../context.ts";
 import { type BenchDeployment, startBenchDeployment } from "../deployment.ts";
 import { benchLatency } from "../latency.ts";
-import { formatTable, type Row, writeResults } from "../report.ts";
+import { formatTable, type Row, writeRunResults } from "../report.ts";
 import { medianStages } from "../stages.ts";
 import { benchThroughput } from "../throughput.ts";
 import { startCelery } from "./celery.ts";
@@ -193,19 +193,9 @@ const missed = rows
   .filter((r) => r.met === false)
   .map((r) => `${r.benchmark} ${r.what} vs ${r.baselineName}`);
 console.log(missed.length > 0 ? `\ntargets missed: ${missed.join("; ")}` : "\nevery target met");
-const path = await writeResults(
+const path = await writeRunResults(
   RESULTS_DIR,
-  {
-    command,
-    date: new Date().toISOString(),
-    quick,
-    wallS,
-    node: process.version,
-    cores: cpus().length,
-    loadAverage: { start: loadAtStart, end: loadAtEnd },
-    rows,
-    details,
-  },
+  { command, quick, wallS, loadAverage: { start: loadAtStart, end: loadAtEnd }, rows, details },
   "peers-",
 );
 console.log(`results: ${path}`);
