@@ -19,7 +19,7 @@ export interface S3Workarounds {
 export interface CompatS3Options {
   /** @default 0 (a free port) */
   port?: number;
-  /** Where s3rver keeps objects; emptied at start and on close, like an in-memory emulator. */
+  /** Where s3rver keeps objects; emptied at start, like an in-memory emulator. */
   directory: string;
   /** @default every workaround on */
   workarounds?: Partial<S3Workarounds>;
@@ -38,7 +38,10 @@ export async function startCompatS3(options: CompatS3Options): Promise<EmulatorS
     port: options.port ?? 0,
     silent: true,
     directory: options.directory,
-    resetOnClose: true,
+    // Not emptied on close: an upload whose response went out may still be writing its file,
+    // and emptying the directory under it crashed the process with s3rver's unhandled ENOENT
+    // (CI's test:compat teardown, twice). The next start empties it.
+    resetOnClose: false,
   });
   const added: S3rverMiddleware[] = [];
   if (fixes.anyAccessKey) added.push(acceptAnyAccessKey);
@@ -49,8 +52,7 @@ export async function startCompatS3(options: CompatS3Options): Promise<EmulatorS
     url: `http://127.0.0.1:${address.port}`,
     async close() {
       // Idle keep-alive sockets would hold close() open until they time out; requests in
-      // flight finish first. Cutting those too let s3rver empty its directory (resetOnClose)
-      // under an upload still being written, and its write stream's ENOENT crashed the process.
+      // flight finish first.
       server.httpServer?.closeIdleConnections();
       await server.close();
     },
