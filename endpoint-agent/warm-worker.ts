@@ -5,6 +5,7 @@ import { tsLoaderExecArgv } from "#core/ts-loader.ts";
 import { type ExitInfo, exited } from "./child-process.ts";
 import { functionEnv } from "./function-env.ts";
 import type { OutputSink, RunTask } from "./run-outcome.ts";
+import { inOneFile, NODE_WORKER_ROLE } from "./sea-worker.ts";
 import { Tail } from "./tail.ts";
 import { type RunReply, type RunRequest, WorkerMessage } from "./worker-ipc.ts";
 
@@ -13,6 +14,15 @@ import { type RunReply, type RunRequest, WorkerMessage } from "./worker-ipc.ts";
 // is stopped.
 
 const WORKER_SCRIPT = fileURLToPath(new URL("./node-worker.ts", import.meta.url));
+
+/** What to fork: the worker script, or the one-file agent itself in its worker role. */
+function workerEntry(): { modulePath: string; execArgv: string[] } {
+  if (inOneFile()) return { modulePath: NODE_WORKER_ROLE, execArgv: [] };
+  return {
+    modulePath: WORKER_SCRIPT,
+    execArgv: ["--disable-warning=ExperimentalWarning", ...tsLoaderExecArgv()],
+  };
+}
 /** A worker that does not say it is ready by then is broken. */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -54,8 +64,9 @@ export interface ForkOptions {
 
 /** Fork a worker; its output goes to its tails and to the sink of the task it runs. */
 export function forkWorker(o: ForkOptions): WarmWorker {
-  const child = fork(WORKER_SCRIPT, [], {
-    execArgv: ["--disable-warning=ExperimentalWarning", ...tsLoaderExecArgv()],
+  const { modulePath, execArgv } = workerEntry();
+  const child = fork(modulePath, [], {
+    execArgv,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     // Built from nothing (function-env.ts): never the agent's credentials or deployment.
     env: functionEnv({ passEnv: o.passEnv, home: o.home, endpointId: o.endpointId, gpu: o.gpu }),

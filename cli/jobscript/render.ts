@@ -69,7 +69,8 @@ function header(plan: JobscriptPlan, d: SchedulerDialect, launcher: Launcher): s
     plan.ferry === "ferry"
       ? [
           "# Needs Ferry installed on the site: each node runs `ferry` from the job's PATH (for",
-          "# example after `npm install -g` of the Ferry package); --ferry <path> names another.",
+          "# example after `npm install -g` of the Ferry package); --ferry <path> names another,",
+          "# such as the one-file agent (npm run build:agent), which needs no Node on the nodes.",
         ]
       : [`# Each node runs Ferry as ${plan.ferry} (--ferry): it must exist there.`];
   return [
@@ -111,7 +112,7 @@ function preflight(plan: JobscriptPlan): string[] {
   const ferry = shellWord(plan.ferry);
   const missing =
     plan.ferry === "ferry"
-      ? "no ferry on PATH: install Ferry on this site (npm install -g), or write the script again with --ferry <path>"
+      ? "no ferry on PATH: install Ferry on this site (npm install -g, or the one-file agent), or write the script again with --ferry <path>"
       : `no executable ${plan.ferry} here: install Ferry there, or write the script again with --ferry <path>`;
   return [
     'log() { echo "ferry-job: $*" >&2; }',
