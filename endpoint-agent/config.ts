@@ -10,7 +10,12 @@ import {
   SQS_VISIBILITY_CEILING_SECONDS,
   Uuid,
 } from "#core/protocol/index.ts";
-import { resolveStorePolicy, type StorePolicies, type StorePolicy } from "#core/store/index.ts";
+import {
+  RedisServer,
+  resolveStorePolicy,
+  type StorePolicies,
+  type StorePolicy,
+} from "#core/store/index.ts";
 import { AllowedFunction } from "./allow-list.ts";
 import { FORBIDDEN_PASS_ENV } from "./function-env.ts";
 
@@ -120,6 +125,12 @@ export const SiteConfigSchema = z
     storePolicies: z.record(z.string(), z.unknown()).default({}),
     /** This site's mount of the shared store directory, for `file` references. */
     storeFileDir: z.string().min(1).optional(),
+    /**
+     * Redis servers (`host:port`) this agent may read arguments from and store results on: a
+     * task naming any other is refused, never connected to on its word.
+     * @default [] (no redis backend)
+     */
+    storeRedisServers: z.array(RedisServer).default([]),
   })
   .superRefine((c, ctx) => {
     if (c.gpuIds.length > 0 && c.workers !== undefined && c.workers !== c.gpuIds.length) {
@@ -158,6 +169,7 @@ export interface SiteConfig {
   replyRefusalWindowSeconds: number;
   storePolicies: StorePolicies;
   storeFileDir: string | undefined;
+  storeRedisServers: string[];
 }
 
 /**
@@ -228,6 +240,7 @@ export function withDefaults(c: z.output<typeof SiteConfigSchema>): SiteConfig {
     replyRefusalWindowSeconds: c.replyRefusalWindowSeconds,
     storePolicies: resolvePolicies(c.storePolicies, c.storeFileDir),
     storeFileDir: c.storeFileDir === undefined ? undefined : resolve(c.storeFileDir),
+    storeRedisServers: c.storeRedisServers,
   };
 }
 

@@ -1,6 +1,6 @@
 import { FerryError } from "#core/errors.ts";
 import type { FunctionRecord, TaskError } from "#core/protocol/index.ts";
-import { decodePayloadTimed, describeNonJson } from "#core/store/index.ts";
+import { checkOwnedBy, decodePayloadTimed, describeNonJson } from "#core/store/index.ts";
 import { resolutionError } from "./policy.ts";
 import type { TaskAttempt } from "./task-attempt.ts";
 import type { TaskData } from "./task-data.ts";
@@ -49,6 +49,10 @@ export async function stageInputs(a: TaskAttempt, data: TaskData): Promise<Stage
   let argsRef: ArgsRef | undefined;
   try {
     // A node worker reads arguments stored by reference itself; the rest are decoded here.
+    // Redis has no per-principal access control: only the session owner's own objects.
+    if ("ref" in task.args && task.args.ref.store === "redis") {
+      checkOwnedBy(task.args.ref.location, task.objectOwner);
+    }
     if (record.spec.kind === "node") argsRef = await data.argsRef(task.args);
     if (!argsRef) args = (await decodePayloadTimed(task.args, ctx.stores)).value;
   } catch (err) {

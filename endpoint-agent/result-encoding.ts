@@ -40,6 +40,13 @@ export function resultPolicyFor(
       ? AGENT_DEFAULT_POLICY
       : { backend: "file", thresholdBytes: fromTask.thresholdBytes, fileDir: siteFileDir };
   }
+  if (fromTask?.backend === "redis") {
+    // The server is only the task's word: the redis store refuses one the site does not allow.
+    const { thresholdBytes, server } = fromTask;
+    return server === undefined
+      ? AGENT_DEFAULT_POLICY
+      : { backend: "redis", thresholdBytes, server };
+  }
   if (fromTask) return { backend: fromTask.backend, thresholdBytes: fromTask.thresholdBytes };
   return AGENT_DEFAULT_POLICY;
 }

@@ -74,6 +74,7 @@ export async function createRunContext(o: RunContextOptions): Promise<TaskContex
       s3: { client: deps.s3, bucket: deps.bucket },
       policies: config.storePolicies,
       ...(config.storeFileDir ? { fileDir: config.storeFileDir } : {}),
+      redis: { servers: config.storeRedisServers },
     }),
     host: o.host,
     runSignal: signal,

@@ -80,6 +80,8 @@ export class TaskData {
     const { ref } = args;
     const { file, s3 } = this.#ctx.stores;
     if (ref.store === "file") return file ? { ref, dir: file.dir } : undefined;
+    // A worker gets no Redis connection (it runs untrusted code): the agent decodes them.
+    if (ref.store === "redis") return undefined;
     if (!s3) return undefined;
     if (s3.presignGet && workersReachStore(this.#ctx.config.passEnv)) {
       // Scoped to this one key, for a short while: all the worker gets, never credentials.
@@ -114,6 +116,8 @@ export class TaskData {
     if (policy.backend === "file" && (!file || resolve(policy.fileDir) !== file.dir))
       return undefined;
     if (policy.backend === "s3" && !s3) return undefined;
+    // A worker gets no Redis connection (it runs untrusted code): the agent stores the result.
+    if (policy.backend === "redis") return undefined;
     return { topic, policy, stageDir: this.#stage(), ...(owner === undefined ? {} : { owner }) };
   }
 

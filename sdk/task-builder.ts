@@ -103,7 +103,13 @@ export async function buildTask(
 function resultStoreOf(policies: StorePolicies | undefined, topic: string) {
   const policy = policies && Object.hasOwn(policies, topic) ? policies[topic] : undefined;
   return policy
-    ? { resultStore: { backend: policy.backend, thresholdBytes: policy.thresholdBytes } }
+    ? {
+        resultStore: {
+          backend: policy.backend,
+          thresholdBytes: policy.thresholdBytes,
+          ...(policy.backend === "redis" ? { server: policy.server } : {}),
+        },
+      }
     : {};
 }
 

@@ -2,9 +2,17 @@ import { z } from "zod";
 import { Sha256 } from "./common.ts";
 
 export const StoreRef = z.object({
-  store: z.enum(["s3", "file"]),
-  /** s3: the object key in the store bucket; file: the path relative to the store directory. */
+  store: z.enum(["s3", "file", "redis"]),
+  /**
+   * s3: the object key in the store bucket; file: the path relative to the store directory;
+   * redis: the key (less its `ferry:` prefix) on `server`.
+   */
   location: z.string().min(1),
+  /** redis only: the server's `host:port`, which a reader must have in its allow-list. */
+  server: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "expected host:port")
+    .optional(),
   size: z.number().int().nonnegative(),
   sha256: Sha256,
   /** json and msgpack encode a value; bytes: the object is the value (a lone Uint8Array). */

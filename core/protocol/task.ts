@@ -32,8 +32,10 @@ export const TaskMessage = z.object({
    */
   resultStore: z
     .object({
-      backend: z.enum(["s3", "file", "none"]),
+      backend: z.enum(["s3", "file", "redis", "none"]),
       thresholdBytes: z.number().int().nonnegative(),
+      /** redis: the server's `host:port`; the agent uses it only if its site allows it. */
+      server: z.string().max(262).optional(),
     })
     .optional(),
   /** The session's result queue URL. */

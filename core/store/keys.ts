@@ -42,6 +42,22 @@ export function ownerSegment(owner: string): string {
   return owner;
 }
 
+/**
+ * Refuse a location outside `owner`'s part of the store (`<root>/<owner>/...`; without an owner,
+ * directly under the root). For backends without per-principal access control (redis), where
+ * the agent is what stands between one session's task and another principal's objects.
+ */
+export function checkOwnedBy(location: string, owner: string | undefined): void {
+  const segments = checkLocation(location);
+  const owned = owner === undefined ? segments.length === 2 : segments[1] === owner;
+  if (!owned || (owner !== undefined && segments.length !== 3)) {
+    throw new RefusedError(
+      `store location ${JSON.stringify(location)} refused: it is not in this session owner's part of the store`,
+      { context: { location }, hint: "a task may only name objects its own session stored" },
+    );
+  }
+}
+
 /** Whether a location is under the temporary prefix. */
 export function isTemporaryLocation(location: string): boolean {
   return location.startsWith(keyPrefixes.temporary);

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ConfigError, RefusedError } from "../errors.ts";
+import { ConfigError, ProtocolError, RefusedError } from "../errors.ts";
 import type { Payload, StoreRef } from "../protocol/payload.ts";
 import { chooseCodec, decodeValue, describeNonJson, encodeValue } from "./codec.ts";
 import { isTemporaryLocation } from "./keys.ts";
@@ -145,6 +145,10 @@ export function isTemporaryPayload(payload: Payload): boolean {
 }
 
 function storeForPolicy(policy: StorePolicy, stores: Stores, topic: string): ObjectStore {
+  if (policy.backend === "redis") {
+    if (!stores.redis) throw noRedisStore(topic, policy.server);
+    return stores.redis.on(policy.server);
+  }
   const store = stores[policy.backend === "file" ? "file" : "s3"];
   if (!store) {
     throw new ConfigError(
@@ -161,7 +165,31 @@ function storeForPolicy(policy: StorePolicy, stores: Stores, topic: string): Obj
   return store;
 }
 
+function noRedisStore(topic: string, server: string): ConfigError {
+  return new ConfigError(
+    `topic "${topic}" sends large values through the redis store, but none is configured here`,
+    { context: { topic }, hint: `allow ${server} on this side (createStores redis.servers)` },
+  );
+}
+
 function storeForRef(ref: StoreRef, stores: Stores): ObjectStore {
+  if (ref.store === "redis") {
+    if (ref.server === undefined) {
+      throw new ProtocolError("a redis reference names no server", {
+        context: { location: ref.location },
+      });
+    }
+    if (!stores.redis) {
+      throw new ConfigError(
+        `a payload is stored on the Redis server ${ref.server}, but no redis store is configured here`,
+        {
+          context: { location: ref.location },
+          hint: `a site admin allows it in the site config ("storeRedisServers": ["${ref.server}"])`,
+        },
+      );
+    }
+    return stores.redis.on(ref.server);
+  }
   const store = stores[ref.store];
   if (!store) {
     throw new ConfigError(

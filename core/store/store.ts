@@ -1,6 +1,7 @@
 import { ProtocolError } from "../errors.ts";
 import type { StoreRef } from "../protocol/payload.ts";
 import type { Codec } from "./codec.ts";
+import type { RedisStores } from "./redis-store.ts";
 
 /** Where a stored object lives. */
 export type StoreBackend = StoreRef["store"];
@@ -59,6 +60,8 @@ export interface ObjectStore {
 export interface Stores {
   s3?: ObjectStore | undefined;
   file?: (ObjectStore & { readonly dir: string }) | undefined;
+  /** The Redis servers this side may reach, one store each. */
+  redis?: RedisStores | undefined;
 }
 
 export function assertBackend(ref: StoreRef, backend: StoreBackend): void {

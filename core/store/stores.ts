@@ -3,6 +3,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { ConfigError } from "../errors.ts";
 import { createFileStore, type FileStoreOptions } from "./file-store.ts";
 import type { StorePolicies } from "./policy.ts";
+import { createRedisStores, type RedisStoreOptions } from "./redis-store.ts";
 import { createS3Store, type S3StoreOptions } from "./s3-store.ts";
 import type { Stores } from "./store.ts";
 
@@ -17,14 +18,29 @@ export interface CreateStoresOptions {
   fileDir?: string;
   /** @default true */
   fsync?: FileStoreOptions["fsync"];
-  /** The topics' policies, for their fileDir. */
+  /**
+   * Enables the `redis` backend for these servers (`host:port`) besides those the policies
+   * name; any other server a reference names is refused.
+   */
+  redis?: Partial<RedisStoreOptions>;
+  /** The topics' policies, for their fileDir and redis servers. */
   policies?: StorePolicies;
 }
 
 /** The backends a side can reach, from its deployment and policies. */
 export function createStores(options: CreateStoresOptions): Stores {
   const fileDir = options.fileDir ?? fileDirOf(options.policies ?? {});
+  const redisServers = [
+    ...(options.redis?.servers ?? []),
+    ...Object.values(options.policies ?? {}).flatMap((p) =>
+      p.backend === "redis" ? [p.server] : [],
+    ),
+  ];
   return {
+    redis:
+      redisServers.length === 0
+        ? undefined
+        : createRedisStores({ ...options.redis, servers: redisServers }),
     s3: options.s3 ? createS3Store(options.s3) : undefined,
     file:
       fileDir === undefined

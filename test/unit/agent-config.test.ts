@@ -113,7 +113,7 @@ describe("site config", () => {
       infer: { backend: "file", fileDir: "/mnt/shared/ferry", thresholdBytes: 500_000 },
       "*": { backend: "s3", thresholdBytes: 10_000 },
     });
-    const bad = await write("stores-bad.yaml", "storePolicies:\n  train: { backend: redis }\n");
+    const bad = await write("stores-bad.yaml", "storePolicies:\n  train: { backend: globus }\n");
     await expect(loadSiteConfig(bad)).rejects.toThrow(
       /stores-bad\.yaml: storePolicies\.train: backend/,
     );

@@ -43,7 +43,9 @@ describe("resolveStorePolicy", () => {
 
   it.each([
     [{ backend: "file" }, /store policy: fileDir: backend file needs fileDir/],
-    [{ backend: "redis" }, /store policy: backend: /],
+    [{ backend: "redis" }, /store policy: server: backend redis needs server, the host:port/],
+    [{ backend: "redis", server: "redis:0" }, /store policy: server: the port must be 1-65535/],
+    [{ backend: "globus" }, /store policy: backend: /],
     [{ thresholdBytes: -1 }, /store policy: thresholdBytes: /],
     [{ thresholdBytes: "10kB" }, /store policy: thresholdBytes: /],
     [{ threshold: 10 }, /store policy: /],
