@@ -12,6 +12,8 @@ export interface AgentProcessOptions {
   configPath?: string;
   /** File that receives the agent's JSON log lines. Unset: inherited stderr. */
   logFile?: string;
+  /** Where the agent keeps its AWS request tally (`--request-meter`). Unset: not metered. */
+  requestMeterFile?: string;
 }
 
 export interface AgentProcess {
@@ -25,6 +27,7 @@ export interface AgentProcess {
 export function spawnAgent(options: AgentProcessOptions): AgentProcess {
   const args = [FERRY_BIN, "endpoint", "start", options.endpointId];
   if (options.configPath) args.push("--config", options.configPath);
+  if (options.requestMeterFile) args.push("--request-meter", options.requestMeterFile);
   const child = spawn(process.execPath, args, {
     env: options.env,
     stdio: ["ignore", "inherit", options.logFile ? "pipe" : "inherit"],

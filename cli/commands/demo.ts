@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { type CampaignOptionsInput, writeReport } from "#campaigns/ipopt/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { type Connection, connect } from "#core/connect.ts";
+import { addAgentTallies } from "#core/cost/index.ts";
 import { type AgentProcess, spawnAgent } from "#local/agent-process.ts";
 import { waitForEndpointsOnline } from "#sdk/index.ts";
 import { runCampaign } from "./campaign.ts";
@@ -57,6 +58,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         `${opts.searchSize} simulations over the first ${opts.spaceSize} molecules of the search space`,
     );
     const summary = await runCampaign(conn, demoCampaign(opts), say);
+    // Stopped before the report: each agent writes its final request tally as it exits.
+    await Promise.all(agents.map((a) => a.stop(10_000)));
+    await addAgentTallies(summary.runDir, meterFiles(home));
     say(`report: ${await writeReport({ runDir: summary.runDir })}`);
   } finally {
     await Promise.all(agents.map((a) => a.stop(10_000)));
@@ -72,7 +76,7 @@ async function startAgents(
   demo: { env: NodeJS.ProcessEnv; home: string; agents: AgentProcess[]; say: Say },
 ): Promise<string[]> {
   const endpointIds: string[] = [];
-  for (const name of ["cpu", "gpu"]) {
+  for (const name of AGENT_NAMES) {
     const { endpoint } = await conn.control.call("registerEndpoint", { name });
     endpointIds.push(endpoint.endpointId);
     demo.agents.push(
@@ -80,12 +84,18 @@ async function startAgents(
         endpointId: endpoint.endpointId,
         env: demo.env,
         logFile: join(demo.home, `agent-${name}.log`),
+        requestMeterFile: meterFile(demo.home, name),
       }),
     );
     demo.say(`endpoint ${name} ${endpoint.endpointId}: agent started`);
   }
   return endpointIds;
 }
+
+const AGENT_NAMES = ["cpu", "gpu"] as const;
+const meterFile = (home: string, name: string) => join(home, `requests-${name}.json`);
+const meterFiles = (home: string) =>
+  AGENT_NAMES.map((name) => ({ name, path: meterFile(home, name) }));
 
 /** The demo's small campaign: simulations on "cpu", models on "gpu". */
 function demoCampaign(opts: DemoOptions): CampaignOptionsInput {

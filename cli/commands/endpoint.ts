@@ -105,11 +105,15 @@ function declareStart(endpoint: Command): void {
     .command("start <endpoint>")
     .description("run this site's agent in the foreground (SIGTERM/SIGINT drain it)")
     .option("-c, --config <file>", "site config file (JSON or YAML)")
+    .option(
+      "--request-meter <file>",
+      "count this agent's AWS requests and keep the tally in this JSON file (every 5 s and on exit)",
+    )
     .addHelpText(
       "after",
       "\nExample:\n  ferry endpoint start theta-cpu --config site.yaml 2>agent.log",
     )
-    .action((idOrName: string, opts: { config?: string }) =>
+    .action((idOrName: string, opts: StartOptions) =>
       withConnection((conn) => startAgent(conn, idOrName, opts)),
     );
 }
@@ -189,10 +193,47 @@ async function endpointStatus(conn: Connection, idOrName: string, opts: JsonOpti
   );
 }
 
+interface StartOptions {
+  config?: string;
+  requestMeter?: string;
+}
+
 async function startAgent(
   connection: Connection,
   idOrName: string,
-  opts: { config?: string },
+  opts: StartOptions,
+): Promise<void> {
+  const tally = opts.requestMeter ? await meterToFile(connection, opts.requestMeter) : undefined;
+  try {
+    await serveEndpoint(connection, idOrName, opts);
+  } finally {
+    await tally?.stop();
+  }
+}
+
+/**
+ * Meters the agent's clients, in this process: task code runs in child processes without
+ * them, so it cannot add to or forge the counts.
+ */
+async function meterToFile(connection: Connection, path: string) {
+  const { RequestMeter } = await import("#core/aws/index.ts");
+  const { keepWriting, writeTallyFile } = await import("#core/cost/index.ts");
+  const meter = new RequestMeter();
+  meter.attachAll(connection.aws);
+  // A bad path fails now, not at the first tick.
+  await writeTallyFile(path, meter).catch((cause: unknown) => {
+    throw new ConfigError(`cannot write the request tally ${path}`, {
+      cause,
+      hint: "pass --request-meter a file in a directory that exists and that this user can write",
+    });
+  });
+  return keepWriting(() => writeTallyFile(path, meter), 5_000);
+}
+
+async function serveEndpoint(
+  connection: Connection,
+  idOrName: string,
+  opts: StartOptions,
 ): Promise<void> {
   const endpointId = await resolveEndpointId(connection.control, idOrName);
   // Loaded here so other commands do not pay for the agent's modules at start-up.

@@ -13,4 +13,15 @@ export {
   isQueueMissing,
 } from "./errors.ts";
 export { untilQueueAnswers } from "./queue-ready.ts";
+export {
+  billedRequests,
+  MeteredService,
+  RequestCounter,
+  RequestMeter,
+  type RequestSample,
+  RequestTally,
+  requestMeterOf,
+  SQS_CHUNK_BYTES,
+  sqsChunks,
+} from "./request-meter.ts";
 export { SqsBatchers, type SqsBatchersOptions, SqsEntryError } from "./sqs-batchers.ts";

@@ -3,6 +3,7 @@ import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { HttpRequest } from "@smithy/core/protocols";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Checksum, HttpResponse, SourceData } from "@smithy/types";
+import { requestMeterOf } from "../aws/request-meter.ts";
 import { backoffDelayMs, sleep } from "../backoff.ts";
 import { FerryError, RefusedError, TransientError } from "../errors.ts";
 
@@ -91,6 +92,7 @@ async function postOnce(
   });
   const signed = await signer.sign(request);
   let response: HttpResponse;
+  const started = performance.now();
   try {
     ({ response } = await lambda.config.requestHandler.handle(
       signed as HttpRequest,
@@ -101,6 +103,14 @@ async function postOnce(
   }
   const text = await readBody(response);
   const status = response.statusCode;
+  // This post bypasses the client's middleware stack: it tells the client's meter itself.
+  requestMeterOf(lambda)?.meter.record("lambda", "InvokeFunctionUrl", {
+    billed: 1,
+    failed: status >= 400,
+    bytesOut: Buffer.byteLength(body),
+    bytesIn: Buffer.byteLength(text),
+    durationMs: performance.now() - started,
+  });
   if (status === 200) return text;
   if (status === 429 || status >= 500) {
     throw new TransientError(

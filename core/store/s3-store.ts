@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { requestMeterOf } from "../aws/request-meter.ts";
 import { ConfigError } from "../errors.ts";
 import type { StoreRef } from "../protocol/payload.ts";
 import { checkLocation, newLocation } from "./keys.ts";
@@ -87,6 +88,15 @@ function presignGet(ctx: S3Context, ref: StoreRef, expiresInSeconds: number): Pr
   assertBackend(ref, "s3");
   checkLocation(ref.location);
   const command = new GetObjectCommand({ Bucket: ctx.bucket, Key: ref.location });
+  // The reader's GETs through the URL pass no SDK client: counted here, as readObject makes
+  // them (one, or one per part), once; a range it retries is not counted.
+  requestMeterOf(ctx.client)?.meter.record("s3", "GetObject (presigned URL)", {
+    billed: ref.size <= ctx.partSize ? 1 : Math.ceil(ref.size / ctx.partSize),
+    failed: false,
+    bytesOut: 0,
+    bytesIn: ref.size,
+    durationMs: 0,
+  });
   return getSignedUrl(ctx.client, command, { expiresIn: expiresInSeconds });
 }
 
