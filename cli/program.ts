@@ -26,6 +26,10 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load(): Promise<Regist
     },
   },
   {
+    names: ["group"],
+    load: async () => [(await import("./commands/group.ts")).registerGroupCommands],
+  },
+  {
     names: ["function"],
     load: async () => [(await import("./commands/function.ts")).registerFunctionCommands],
   },

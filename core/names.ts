@@ -5,6 +5,7 @@
 export const DEFAULT_QUEUE_PREFIX = "ferry-";
 
 export const queueNames = {
+  /** An endpoint's task queue, and a group's (`tasks-<groupId>`: ids never collide). */
   tasks: (prefix: string, endpointId: string) => `${prefix}tasks-${endpointId}`,
   results: (prefix: string, sessionId: string) => `${prefix}results-${sessionId}`,
   deadLetter: (prefix: string) => `${prefix}dlq`,
@@ -36,6 +37,14 @@ export const registryKeys = {
   function: (name: string, sha256: string) => `registry/functions/${name}/${sha256}.json`,
   functionsPrefix: (name?: string) =>
     name ? `registry/functions/${name}/` : "registry/functions/",
+  /** Groups by name; their task queue is `tasks-<groupId>`, beside the endpoints' queues. */
+  group: (name: string) => `registry/groups/${name}.json`,
+  groupsPrefix: "registry/groups/",
+  groupId: (groupId: string) => `registry/group-ids/${groupId}.json`,
+  /** One record per group an endpoint serves: its heartbeats list them in one request. */
+  groupMember: (endpointId: string, groupId: string) =>
+    `registry/group-members/${endpointId}/${groupId}.json`,
+  groupMembersPrefix: (endpointId: string) => `registry/group-members/${endpointId}/`,
   session: (sessionId: string) => `registry/sessions/${sessionId}.json`,
   /**
    * One small record per cancellation, named by the time it was recorded so that agents list a

@@ -1,6 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { parseJsonWith, TaskMessage } from "#core/protocol/index.ts";
-import { policyRefusal, replyToRefusal } from "./policy.ts";
+import { addressRefusal, policyRefusal, replyToRefusal } from "./policy.ts";
 import type { MessageJob, TaskContext } from "./task-context.ts";
 
 // The admit stage: whether a received message is a task this agent may run, in two steps.
@@ -31,7 +31,9 @@ export type Admission =
 export type StartAdmission =
   | { kind: "run" }
   | { kind: "cancelled" }
-  | { kind: "refused"; reason: string };
+  | { kind: "refused"; reason: string }
+  /** A group task this member may not run: another member may (pass-on.ts). */
+  | { kind: "pass"; reason: string };
 
 /** The parts of a received message that admission and its answers use. */
 export function receivedMessage(message: Message): ReceivedMessage {
@@ -74,8 +76,11 @@ export async function admitToRun(
   task: TaskMessage,
 ): Promise<StartAdmission> {
   if ((await job.cancelledAtReceive).has(task.taskId)) return { kind: "cancelled" };
+  const misaddressed = addressRefusal(ctx, task);
+  if (misaddressed) return { kind: "refused", reason: misaddressed };
   const reason = policyRefusal(ctx, task);
-  return reason ? { kind: "refused", reason } : { kind: "run" };
+  if (!reason) return { kind: "run" };
+  return ctx.group ? { kind: "pass", reason } : { kind: "refused", reason };
 }
 
 /**

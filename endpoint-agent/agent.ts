@@ -6,12 +6,12 @@ import type { Logger } from "#core/logger.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
 import { agentIdFor, Heartbeat } from "./heartbeat.ts";
-import { Prefetch } from "./prefetch.ts";
-import { pollersFor, receiveLoop } from "./receive.ts";
+import { pollersFor } from "./receive.ts";
 import { createRunContext } from "./run-context.ts";
 import { SlotPool } from "./slots.ts";
 import type { TaskContext } from "./task-context.ts";
 import { handleMessage } from "./task-handler.ts";
+import { type TaskSource, TaskSources } from "./task-sources.ts";
 import { Waiters } from "./waiters.ts";
 
 export { mayHaveBeenCancelled } from "./received.ts";
@@ -46,8 +46,8 @@ export class EndpointAgent {
   /** Aborted when draining starts: stops the long poll without cancelling result sends. */
   readonly #receiving = new AbortController();
   readonly #inFlight = new Map<string, InFlight>();
-  /** Messages received ahead of free slots (prefetchTasks); created with the run's queue. */
-  #prefetch: Prefetch | undefined;
+  /** The queues polled (its own, its groups'), each with its prefetched messages. */
+  #sources: TaskSources | undefined;
   /** Wakes the poller when a slot frees or the prefetched queue shrinks. */
   readonly #room = new Waiters();
   #state: AgentState = "idle";
@@ -55,7 +55,6 @@ export class EndpointAgent {
   #stopping = false;
   /** No receiving ahead of free slots until a task ends (Prefetch's `stalled`). */
   #prefetchPaused = false;
-  #pollLoop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #heartbeat: Heartbeat | undefined;
   /** What the run's tasks share; set once start() built it. */
@@ -84,7 +83,7 @@ export class EndpointAgent {
   }
 
   get prefetched(): number {
-    return this.#prefetch?.length ?? 0;
+    return this.#sources?.prefetched ?? 0;
   }
 
   /** Ids of the tasks running now. */
@@ -145,8 +144,8 @@ export class EndpointAgent {
     // Said at once: status shows draining, and clients warn that no agent will take new tasks.
     void this.#heartbeat?.beat();
     this.#receiving.abort();
-    await this.#pollLoop;
-    this.#prefetch?.handBackAll();
+    await this.#sources?.stopped();
+    this.#sources?.handBackAll();
     const graceMs = this.#config.shutdownGraceSeconds * 1000;
     const allDone = Promise.all([...this.#inFlight.values()].map((f) => f.done));
     const graceTimer = new AbortController();
@@ -175,7 +174,7 @@ export class EndpointAgent {
     }
     this.#ctx?.cancellations.stop();
     this.#receiving.abort();
-    this.#prefetch?.handBackAll();
+    this.#sources?.handBackAll();
     await this.#ctx?.pool.close();
     // Bounded: each delete tries three times with backoff capped at 2 s.
     await this.#ctx?.results.settled();
@@ -192,12 +191,17 @@ export class EndpointAgent {
       endpointId: this.endpointId,
       agentId: agentIdFor(this.#host, process.pid),
       host: this.#host,
+      gpus: this.#config.gpuIds.length,
       intervalMs: this.#config.heartbeatIntervalSeconds * 1000,
       snapshot: () => ({
         slots: { total: this.#slots.total, busy: this.#slots.busy },
         runningTaskIds: this.runningTaskIds,
         state: this.#stopping ? "stopped" : this.#state === "draining" ? "draining" : "running",
       }),
+      answered: ({ groups }) => {
+        if (this.#ctx && this.#state === "running")
+          this.#sources?.serveGroups(this.#ctx, groups ?? []);
+      },
       signal,
       logger: this.#log,
     });
@@ -210,36 +214,27 @@ export class EndpointAgent {
     ctx.cancellations.start();
     ctx.results.startFlusher();
     this.#state = "running";
-    const prefetch = new Prefetch({
-      sqs: this.#deps.sqs,
-      queueUrl: ctx.taskQueueUrl,
-      signal,
-      cancellations: ctx.cancellations,
+    const sources = new TaskSources({
+      deps: this.#deps,
+      config: this.#config,
+      runSignal: signal,
+      receiving: AbortSignal.any([signal, this.#receiving.signal]),
+      room: (prefetched) => this.#slots.free + this.#prefetchRoom() - prefetched,
+      waitForRoom: (s) => this.#room.wait(s),
       freeSlots: () => this.#slots.free,
+      pollers: pollersFor(this.#slots.total + this.#config.prefetchTasks),
       active: () => this.#state === "running",
-      start: (message, cancelled, receivedAt) =>
-        this.#dispatch(ctx, message, cancelled, receivedAt),
+      start: (source, message, cancelled, receivedAt) =>
+        this.#dispatch(source, message, cancelled, receivedAt),
       changed: () => this.#room.wake(),
       stalled: () => {
         this.#prefetchPaused = true;
       },
+      deregistered: () => void this.close("endpoint deregistered"),
+      logger: this.#log,
     });
-    this.#prefetch = prefetch;
-    this.#pollLoop = receiveLoop(
-      {
-        deps: this.#deps,
-        endpointId: this.endpointId,
-        queueUrl: ctx.taskQueueUrl,
-        config: this.#config,
-        signal: AbortSignal.any([signal, this.#receiving.signal]),
-        room: () => this.#slots.free + this.#prefetchRoom() - this.prefetched,
-        waitForRoom: (s) => this.#room.wait(s),
-        received: (messages) => prefetch.add(messages),
-        deregistered: () => void this.close("endpoint deregistered"),
-        logger: this.#log,
-      },
-      pollersFor(this.#slots.total + this.#config.prefetchTasks),
-    );
+    this.#sources = sources;
+    sources.startOwn(ctx);
     this.#log.info(
       { slots: this.#slots.total, gpuIds: this.#config.gpuIds, taskQueueUrl: ctx.taskQueueUrl },
       "endpoint agent running",
@@ -247,7 +242,7 @@ export class EndpointAgent {
   }
 
   #dispatch(
-    ctx: TaskContext,
+    source: TaskSource,
     message: Message,
     cancelledAtReceive: Promise<ReadonlySet<string>>,
     receivedAt: number,
@@ -256,9 +251,10 @@ export class EndpointAgent {
     if (!slot || this.#state !== "running") {
       // Received while draining (or over capacity): hand it straight back.
       if (slot) this.#slots.release(slot);
-      this.#prefetch?.handBack(message);
+      source.prefetch.handBack(message);
       return;
     }
+    const { ctx } = source;
     const key = message.MessageId ?? message.ReceiptHandle ?? String(Math.random());
     const release = new AbortController();
     const flight: InFlight = { taskId: undefined, release, done: Promise.resolve() };
@@ -280,7 +276,7 @@ export class EndpointAgent {
         this.#slots.release(slot);
         // A task ended: slots turn over, so receiving ahead pays again.
         this.#prefetchPaused = false;
-        if (this.#state === "running") this.#prefetch?.run();
+        if (this.#state === "running") this.#sources?.run();
         else this.#room.wake();
       });
     this.#inFlight.set(key, flight);

@@ -1,6 +1,7 @@
 import { nextDelayMs } from "#core/backoff.ts";
 import type { ControlClient } from "#core/control/index.ts";
 import type { Logger } from "#core/logger.ts";
+import type { ControlData } from "#core/protocol/index.ts";
 import { FERRY_VERSION } from "#core/version.ts";
 
 export interface HeartbeatSnapshot {
@@ -14,8 +15,12 @@ export interface HeartbeatOptions {
   endpointId: string;
   agentId: string;
   host: string;
+  /** GPUs the site config names (gpuIds), so that clients can pick a GPU backend. */
+  gpus?: number;
   intervalMs: number;
   snapshot: () => HeartbeatSnapshot;
+  /** Each answer: it names the groups the endpoint serves (the agent polls their queues). */
+  answered?: (answer: ControlData<"heartbeat">) => void;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -62,7 +67,7 @@ export class Heartbeat {
   async #send(): Promise<boolean> {
     const snap = this.#o.snapshot();
     try {
-      await this.#o.control.call(
+      const answer = await this.#o.control.call(
         "heartbeat",
         {
           heartbeat: {
@@ -73,11 +78,13 @@ export class Heartbeat {
             versions: { ferry: FERRY_VERSION, node: process.version },
             host: this.#o.host,
             pid: process.pid,
+            ...(this.#o.gpus === undefined ? {} : { gpus: this.#o.gpus }),
             ...(snap.state === "running" ? {} : { state: snap.state }),
           },
         },
         { signal: this.#o.signal },
       );
+      this.#o.answered?.(answer);
       return true;
     } catch (err) {
       if (!this.#o.signal.aborted) this.#o.logger.warn({ err }, "heartbeat failed");

@@ -4,11 +4,19 @@ import type { TaskError, TaskMessage } from "#core/protocol/index.ts";
 import { allowListRefusal } from "./allow-list.ts";
 import type { TaskContext } from "./task-context.ts";
 
-/** Why this endpoint will not run the task, or undefined when it may. */
+/** Why the task is not addressed to the queue it came from, or undefined when it is. */
+export function addressRefusal(ctx: TaskContext, task: TaskMessage): string | undefined {
+  const expected = ctx.group?.groupId ?? ctx.endpointId;
+  if (task.endpointId === expected) return undefined;
+  const to = ctx.group ? `group ${ctx.group.name}` : "this one";
+  return `task is addressed to endpoint ${task.endpointId}, not to ${to} (${expected})`;
+}
+
+/**
+ * Why this endpoint will not run the task, or undefined when it may. A group task refused
+ * here goes on to another member (pass-on.ts).
+ */
 export function policyRefusal(ctx: TaskContext, task: TaskMessage): string | undefined {
-  if (task.endpointId !== ctx.endpointId) {
-    return `task is addressed to endpoint ${task.endpointId}, not to this one (${ctx.endpointId})`;
-  }
   const refused = allowListRefusal(ctx.config.allowedFunctions, task.function);
   if (refused) return refused;
   if (task.resources.gpus > 1) {

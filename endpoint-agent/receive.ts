@@ -4,6 +4,7 @@ import { backoffDelayMs, sleep } from "#core/backoff.ts";
 import type { Logger } from "#core/logger.ts";
 import type { SiteConfig } from "./config.ts";
 import type { AgentDeps } from "./deps.ts";
+import { PASSED_BY_ATTRIBUTE } from "./pass-on.ts";
 import { isDeregistered } from "./queue.ts";
 import { RECEIVE_VISIBILITY_SECONDS } from "./visibility.ts";
 
@@ -123,6 +124,8 @@ async function receiveBatch(o: ReceiveLoopOptions, room: number): Promise<Receip
           "SentTimestamp",
           "ApproximateFirstReceiveTimestamp",
         ],
+        // Group tasks name the members that passed them on (pass-on.ts).
+        MessageAttributeNames: [PASSED_BY_ATTRIBUTE],
       }),
       { abortSignal: o.signal },
     );

@@ -1,6 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SqsBatchers } from "#core/aws/index.ts";
 import type { Logger } from "#core/logger.ts";
+import type { GroupMembership } from "#core/protocol/index.ts";
 import type { Stores } from "#core/store/index.ts";
 import type { CancellationWatcher } from "./cancellation.ts";
 import type { SiteConfig } from "./config.ts";
@@ -16,7 +17,10 @@ export interface TaskContext {
   endpointId: string;
   config: SiteConfig;
   deps: AgentDeps;
+  /** The queue this context's messages come from: the endpoint's own, or a group's. */
   taskQueueUrl: string;
+  /** Set for a group's queue: its tasks carry the group's id, and are passed on, not refused. */
+  group?: GroupMembership;
   /** The task queue's redrive maxReceiveCount, when it has one and it could be read. */
   maxReceiveCount: number | undefined;
   functions: FunctionCache;

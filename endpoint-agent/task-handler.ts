@@ -5,6 +5,7 @@ import { deliverResult } from "./deliver.ts";
 import { encodeStage } from "./encode.ts";
 import { stageInputs } from "./inputs.ts";
 import { deadLetter, handleMalformed, refuseSilently } from "./malformed.ts";
+import { passedByAll, passOn } from "./pass-on.ts";
 import { runStage } from "./run.ts";
 import { notRunResult, openAttempt, resultOf, type TaskAttempt } from "./task-attempt.ts";
 import type { MessageJob, TaskContext } from "./task-context.ts";
@@ -16,11 +17,13 @@ import type { WorkerEncoded } from "./worker-data.ts";
  * - `result`: delivered, then the message is deleted (deliver.ts, result-delivery.ts);
  * - `retry`: an input could not be reached; visible again after a backoff;
  * - `released`: stopped for shutdown; visible again at once, for another agent.
+ * - `passed`: a group task this member may not run, sent on for another member (pass-on.ts).
  */
 type TaskEnding =
   | { kind: "result"; result: ResultMessage }
   | { kind: "retry"; err: unknown; what: string }
-  | { kind: "released" };
+  | { kind: "released" }
+  | { kind: "passed"; reason: string };
 
 /** What the stages of a running task share besides the attempt; closed by its handler. */
 interface RunScope {
@@ -92,6 +95,7 @@ async function runStages(a: TaskAttempt, scope: RunScope): Promise<TaskEnding> {
     a.log.warn({ reason: start.reason }, "task refused");
     return notRun(a, { type: "Refused", message: start.reason, retriable: false });
   }
+  if (start.kind === "pass") return passEnding(a, start.reason);
   const staged = await stageInputs(a, scope.data);
   if (staged.kind === "failed") return notRun(a, staged.error);
   if (staged.kind === "unavailable") return { kind: "retry", err: staged.err, what: staged.what };
@@ -115,7 +119,18 @@ function settle(a: TaskAttempt, ending: TaskEnding): Promise<void> {
       return retryLater(a, ending.err, ending.what);
     case "released":
       return releaseMessage(a);
+    case "passed":
+      return passOn(a);
   }
+}
+
+/** Passed on while some member has not seen it; refused once every member passed it. */
+function passEnding(a: TaskAttempt, reason: string): TaskEnding {
+  const everyone = passedByAll(a);
+  if (everyone === undefined) return { kind: "passed", reason };
+  a.log.warn({ reason }, "no member of the group may run the task");
+  const message = `no member of group ${everyone} may run this task; this one said: ${reason}`;
+  return notRun(a, { type: "Refused", message, retriable: false });
 }
 
 const notRun = (a: TaskAttempt, error: TaskError): TaskEnding => ({

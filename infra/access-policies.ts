@@ -52,9 +52,15 @@ export function createAccessPolicies(
 
   // For one identity that serves several endpoints (a site's shared service role): every
   // endpoint's task queue. Weaker: a compromised agent can drain other endpoints' tasks.
+  // Group queues are task queues (`tasks-<groupId>`), so this policy also consumes groups; a
+  // group task the member may not run goes back to the group's queue for another member
+  // (endpoint-agent/pass-on.ts). The own-queue policy above reaches no group queue yet.
   const multiEndpointPolicy = new ManagedPolicy(scope, "MultiEndpointAccess", {
     description: "Ferry endpoint agent for any endpoint: consume every task queue",
-    statements: endpointStatements(targets, targets.tasksQueueArn),
+    statements: [
+      ...endpointStatements(targets, targets.tasksQueueArn),
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [targets.tasksQueueArn] }),
+    ],
   });
 
   const clientPolicy = new ManagedPolicy(scope, "ClientAccess", {
@@ -115,6 +121,7 @@ function endpointStatements(targets: AccessPolicyTargets, queueArn: string): Pol
       actions: ["sqs:SendMessage"],
       resources: [targets.resultsQueueArn, targets.deadLetterQueue.queueArn],
     }),
+
     new PolicyStatement({
       // Multipart uploads are authorized by PutObject; aborting one needs its own action.
       // DeleteObject: an agent evicts temporary arguments after their last reader (the task).

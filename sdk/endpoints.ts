@@ -1,5 +1,5 @@
 import type { ControlClient } from "#core/control/index.ts";
-import { ProtocolError } from "#core/errors.ts";
+import { NotFoundError, ProtocolError } from "#core/errors.ts";
 import type { EndpointView } from "#core/protocol/index.ts";
 
 /**
@@ -30,4 +30,26 @@ export async function listAllEndpoints(
       a.endpoint.name.localeCompare(b.endpoint.name) ||
       a.endpoint.endpointId.localeCompare(b.endpoint.endpointId),
   );
+}
+
+/**
+ * The task queue a task's `endpointId` names: an endpoint's, or a group's (a group id is not an
+ * endpoint's, so that is asked second; the Executor memoizes the answer per id).
+ * @throws NotFoundError when it is neither
+ */
+export async function taskQueueUrlOf(
+  control: Pick<ControlClient, "call">,
+  endpointId: string,
+): Promise<string> {
+  try {
+    return (await control.call("describeEndpoint", { endpointId })).endpoint.queueUrl;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    try {
+      return (await control.call("describeGroup", { groupId: endpointId })).group.queueUrl;
+    } catch (groupError) {
+      if (groupError instanceof NotFoundError) throw error;
+      throw groupError;
+    }
+  }
 }

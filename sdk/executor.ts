@@ -1,6 +1,7 @@
 import { FerryError } from "#core/errors.ts";
 import type { FunctionRef, ResultMessage, SessionRecord } from "#core/protocol/index.ts";
 import { asCompleted } from "./as-completed.ts";
+import { taskQueueUrlOf } from "./endpoints.ts";
 import type {
   CloseOptions,
   ExecutorDeps,
@@ -56,9 +57,8 @@ export class Executor {
       .call("getFunction", { name })
       .then(({ function: fn }): FunctionRef => ({ name: fn.name, sha256: fn.sha256 })),
   );
-  readonly #taskQueueUrl = memoized((endpointId) =>
-    this.#deps.control.call("describeEndpoint", { endpointId }).then((v) => v.endpoint.queueUrl),
-  );
+  /** An endpoint's queue, or a group's (`group:<name>` resolves to a group id). */
+  readonly #taskQueueUrl = memoized((endpointId) => taskQueueUrlOf(this.#deps.control, endpointId));
   #session: SessionRecord | undefined;
   #journal: SessionJournal | undefined;
   #listener: Promise<void> | undefined;

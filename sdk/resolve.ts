@@ -1,12 +1,19 @@
 import type { ControlClient } from "#core/control/index.ts";
 import { NotFoundError } from "#core/errors.ts";
-import { type EndpointView, SafeName, Uuid } from "#core/protocol/index.ts";
+import {
+  type EndpointView,
+  GROUP_ADDRESS_PREFIX,
+  type GroupRecord,
+  SafeName,
+  Uuid,
+} from "#core/protocol/index.ts";
 import { listAllEndpoints } from "./endpoints.ts";
 import { closestNames } from "./suggest.ts";
 
 /**
  * An endpoint's UUID from its UUID or its registered name (one control call for a name; a UUID
- * is returned as it is, unchecked).
+ * is returned as it is, unchecked). `group:<name>` gives the group's id: tasks sent to it run
+ * on whichever member has a free slot.
  * @throws NotFoundError for an unknown name, with the closest registered names as its hint
  */
 export async function resolveEndpointId(
@@ -14,6 +21,9 @@ export async function resolveEndpointId(
   idOrName: string,
 ): Promise<string> {
   if (Uuid.safeParse(idOrName).success) return idOrName;
+  if (idOrName.startsWith(GROUP_ADDRESS_PREFIX)) {
+    return resolveGroupId(control, idOrName.slice(GROUP_ADDRESS_PREFIX.length));
+  }
   if (!SafeName.safeParse(idOrName).success) throw await unknownEndpoint(control, idOrName);
   try {
     const view = await control.call("findEndpoint", { name: idOrName });
@@ -21,6 +31,27 @@ export async function resolveEndpointId(
   } catch (error) {
     if (error instanceof NotFoundError) throw await unknownEndpoint(control, idOrName);
     throw error;
+  }
+}
+
+/** A group's id from its name. @throws NotFoundError with the closest group names */
+async function resolveGroupId(control: Pick<ControlClient, "call">, name: string) {
+  try {
+    if (!SafeName.safeParse(name).success) throw new NotFoundError(`no group named ${name}`);
+    return (await control.call("describeGroup", { name })).group.groupId;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const { groups } = await control
+      .call("listGroups", {})
+      .catch((): { groups: GroupRecord[] } => ({ groups: [] }));
+    const close = closestNames(
+      name,
+      groups.map((g) => g.name),
+    );
+    const hint = close.length
+      ? `did you mean ${close.map((c) => `group:${c}`).join(" or ")}? (see \`ferry group list\`)`
+      : "see `ferry group list`, or create one with `ferry group create <name> <endpoint...>`";
+    return Promise.reject(new NotFoundError(`no group named ${name}`, { hint }));
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EpochMs, SafeName, Sha256, Uuid, Version } from "./common.ts";
+import { GroupMembership, GroupRecord, MAX_GROUP_MEMBERS } from "./groups.ts";
 import {
   EndpointRecord,
   EndpointStatus,
@@ -98,6 +99,29 @@ export const ControlRequest = z.discriminatedUnion("action", [
     result: ResultMessage,
     reason: z.string().max(2_000),
   }),
+  /** Create a group (its queue too); creating it again adds `members` (owner only). */
+  z.object({
+    v: Version,
+    action: z.literal("createGroup"),
+    name: SafeName,
+    members: z.array(Uuid).max(MAX_GROUP_MEMBERS).default([]),
+  }),
+  z.object({ v: Version, action: z.literal("addGroupMember"), name: SafeName, endpointId: Uuid }),
+  z.object({
+    v: Version,
+    action: z.literal("removeGroupMember"),
+    name: SafeName,
+    endpointId: Uuid,
+  }),
+  /** By name, or by the id tasks to the group carry. */
+  z.object({
+    v: Version,
+    action: z.literal("describeGroup"),
+    name: SafeName.optional(),
+    groupId: Uuid.optional(),
+  }),
+  z.object({ v: Version, action: z.literal("listGroups") }),
+  z.object({ v: Version, action: z.literal("deleteGroup"), name: SafeName }),
   z.object({
     v: Version,
     action: z.literal("listParkedResults"),
@@ -130,7 +154,11 @@ export const ControlResponseData = {
    * follows the pages and sorts them all.
    */
   listEndpoints: z.object({ endpoints: z.array(EndpointView), next: Uuid.optional() }),
-  heartbeat: z.object({ at: EpochMs }),
+  /**
+   * `groups`: the groups the beating agent's endpoint serves (it polls their queues too);
+   * absent when there are none.
+   */
+  heartbeat: z.object({ at: EpochMs, groups: z.array(GroupMembership).optional() }),
   registerFunction: z.object({ function: FunctionRecord }),
   getFunction: z.object({ function: FunctionRecord }),
   listFunctions: z.object({ functions: z.array(FunctionRecord) }),
@@ -155,6 +183,12 @@ export const ControlResponseData = {
   }),
   /** `parked` is false when a result of that task was already parked (the first one stays). */
   parkResult: z.object({ parked: z.boolean() }),
+  createGroup: z.object({ group: GroupRecord }),
+  addGroupMember: z.object({ group: GroupRecord }),
+  removeGroupMember: z.object({ group: GroupRecord }),
+  describeGroup: z.object({ group: GroupRecord }),
+  listGroups: z.object({ groups: z.array(GroupRecord) }),
+  deleteGroup: z.object({ groupId: Uuid }),
   /** One page of a session's parked results (bounded by bytes); `next` when there are more. */
   listParkedResults: z.object({
     results: z.array(ParkedResult),

@@ -12,6 +12,14 @@ export {
   MAX_CANCELLATION_SESSIONS,
 } from "./control.ts";
 export { shellFunctionSha256 } from "./function-hash.ts";
+export {
+  GROUP_ADDRESS_PREFIX,
+  GroupIdRecord,
+  GroupMemberRecord,
+  GroupMembership,
+  GroupRecord,
+  MAX_GROUP_MEMBERS,
+} from "./groups.ts";
 export { LIVE_TAIL_BYTES, LiveLogRecord, LiveStream } from "./live-log.ts";
 export { parseJsonWith, parseWith } from "./parse.ts";
 export { Payload, StoreRef } from "./payload.ts";

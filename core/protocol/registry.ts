@@ -32,6 +32,8 @@ export const HeartbeatRecord = z.object({
   versions: z.object({ ferry: z.string(), node: z.string() }),
   host: z.string(),
   pid: z.number().int(),
+  /** GPUs the agent's site config names (`gpuIds`); absent from agents before it was added. */
+  gpus: z.number().int().min(0).max(1_024).optional(),
   /**
    * `draining`: the agent takes no more tasks (SIGTERM); `stopped`: its last word. An endpoint
    * whose agents all said so is offline at once, not 90 s later. Absent: running.

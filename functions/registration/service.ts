@@ -4,6 +4,7 @@ import type { RegistrationDeps, ServiceContext } from "./context.ts";
 import { createEndpointIndexes } from "./endpoint-listing.ts";
 import { ENDPOINT_ACTIONS } from "./endpoints.ts";
 import { FUNCTION_ACTIONS } from "./function-records.ts";
+import { GROUP_ACTIONS, withGroupsAnswer } from "./groups.ts";
 import { createRecordStore } from "./registry-store.ts";
 import type { ActionHandler, ActionInput, ActionTable } from "./service-types.ts";
 import { SESSION_ACTIONS } from "./sessions.ts";
@@ -24,6 +25,9 @@ const ACTIONS: ActionTable<ControlAction> = {
   ...ENDPOINT_ACTIONS,
   ...FUNCTION_ACTIONS,
   ...SESSION_ACTIONS,
+  ...GROUP_ACTIONS,
+  // Agents learn the groups their endpoint serves from their heartbeats' answers.
+  heartbeat: withGroupsAnswer(ENDPOINT_ACTIONS.heartbeat),
 };
 
 /** The service over `deps`: each action of the table bound to one shared context. */

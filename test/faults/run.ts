@@ -17,6 +17,7 @@ import { awsRealism } from "./scenario-aws-realism.ts";
 import { clientRestart } from "./scenario-client-restart.ts";
 import { duplicateDelivery } from "./scenario-duplicate-delivery.ts";
 import { emulatorOutage } from "./scenario-emulator-outage.ts";
+import { groupFailover } from "./scenario-group-failover.ts";
 import { workerFaults } from "./scenario-worker-faults.ts";
 import { type Figures, formatTable, passed } from "./tally.ts";
 
@@ -27,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   duplicateDelivery,
   clientRestart,
   awsRealism,
+  groupFailover,
 ];
 
 const { values } = parseArgs({

@@ -77,6 +77,12 @@ const validRequests: Record<ControlAction, Record<string, unknown>> = {
     },
   },
   listParkedResults: { sessionId: newTaskId() },
+  createGroup: { name: "qc", members: [newTaskId()] },
+  addGroupMember: { name: "qc", endpointId: newTaskId() },
+  removeGroupMember: { name: "qc", endpointId: newTaskId() },
+  describeGroup: { name: "qc" },
+  listGroups: {},
+  deleteGroup: { name: "qc" },
 };
 const requests = Object.entries(validRequests).map(([action, fields]) => ({
   v: 1,
