@@ -2,7 +2,7 @@
 // argv and stdin the shell functions get, to time a GPU host. Needs node, python with torch,
 // and this repository (with node_modules, for RDKit).
 //   node bench/mpnn.ts [--python python3] [--epochs 512] [--train 1000] [--heldout 1000]
-//     [--infer 10000] [--hidden 64] [--steps 3] [--batch-size 32] [--learning-rate 0.001]
+//     [--infer 10000] [--hidden 32] [--steps 8] [--batch-size 32] [--learning-rate 0.001]
 //     [--device auto|cpu|cuda] [--threads n] [--seed 0] [--skip-gp]
 // Prints one JSON object: timings, device, held-out MAE of the MPNN (and of the GP surrogate).
 import { parseArgs } from "node:util";
@@ -31,8 +31,8 @@ const { values } = parseArgs({
     train: { type: "string", default: "1000" },
     heldout: { type: "string", default: "1000" },
     infer: { type: "string", default: "10000" },
-    hidden: { type: "string", default: "64" },
-    steps: { type: "string", default: "3" },
+    hidden: { type: "string", default: "32" },
+    steps: { type: "string", default: "8" },
     "batch-size": { type: "string", default: "32" },
     "learning-rate": { type: "string", default: "0.001" },
     device: { type: "string", default: "auto" },

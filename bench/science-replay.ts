@@ -21,6 +21,12 @@ export interface ReplayOptions {
   /** UCB weight of the spread. */
   beta: number;
   model: EnsembleOptions;
+  /**
+   * UCB's spread: "means", the spread of the member means (the seed's, and what the campaign's
+   * MPNN members give), or "means+within", which adds each GP member's posterior variance.
+   * @default "means+within"
+   */
+  spread?: "means" | "means+within";
 }
 
 export interface ReplayResult {
@@ -68,9 +74,11 @@ export function replay(
       });
       const cross = submatrix(similarity, n, pool, chosen);
       const beta = options.policy === "ucb" ? options.beta : 0;
-      picks = bestByUcb(members, trainSim, cross, pool.length, beta, want).map(
-        (q) => pool[q] as number,
-      );
+      picks = (
+        options.spread === "means"
+          ? bestByMeans(members, trainSim, cross, pool.length, beta, want)
+          : bestByUcb(members, trainSim, cross, pool.length, beta, want)
+      ).map((q) => pool[q] as number);
     }
     for (const row of picks) {
       taken[row] = 1;
@@ -127,6 +135,22 @@ export function bestByUcb(
 }
 
 const UCB_BLOCK = 256;
+
+/** The `want` best by mean + beta * the spread of the member means only. */
+function bestByMeans(
+  members: SurrogateMember[],
+  trainSim: Float64Array,
+  cross: Float64Array,
+  m: number,
+  beta: number,
+  want: number,
+): number[] {
+  const p = predictMembers(members, trainSim, cross, m, { withinMember: false });
+  return topIndices(
+    p.mean.map((mean, q) => mean + beta * (p.std[q] as number)),
+    want,
+  );
+}
 
 function topIndices(score: Float64Array, k: number): number[] {
   return Array.from(score.keys())

@@ -25,6 +25,8 @@ import {
   type MpnnOptions,
   mpnnArgv,
 } from "../../campaigns/ipopt/mpnn/index.ts";
+import { resolveMlBackend } from "../../campaigns/ipopt/run/ml-backend.ts";
+import { resolveCampaignOptions } from "../../campaigns/ipopt/run/options.ts";
 import { type Harness, startHarness, startInProcessAgent } from "./agent-harness.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -141,6 +143,75 @@ describe("ipopt MPNN as shell functions on a real agent", () => {
         `MPNN ${mpnnMae.toFixed(3)} eV, GP ${gpMae.toFixed(3)} eV, mean predictor ${baselineMae.toFixed(3)} eV`,
     );
     expect(mpnnMae).toBeLessThan(baselineMae);
+  });
+
+  it("the seed's network goes through the store, and fine-tunes from the model it returned", async () => {
+    const rdkit = await loadRDKit();
+    const molecules = (await readOracle(TRAINING_SET_PATH)).molecules.slice(0, 40);
+    const graphs = graphBatch(
+      rdkit,
+      molecules.map((m) => m.smiles),
+    );
+    const ip = molecules.map((m) => m.ip);
+    // The default architecture (8 steps, 512/256/128 readout): about 0.8 MB of JSON, in the store.
+    const first = await run<MpnnModelJson>(
+      fns.train,
+      { graphs, ip, options: { epochs: 2, threads: 1 } },
+      "train",
+    );
+    expect(first.config).toMatchObject({ steps: 8, outputLayers: [512, 256, 128], readout: "sum" });
+    expect(first.weights["scale.weight"]?.dtype).toBe("float16");
+    expect(JSON.stringify(first).length).toBeGreaterThan(500_000);
+    expect(first.training).toMatchObject({ start: "initialised", epochsRun: 2 });
+    const tuned = await run<MpnnModelJson>(
+      fns.train,
+      { graphs, ip, initModel: first, options: { epochs: 1, threads: 1, seed: 1 } },
+      "train",
+    );
+    expect(tuned.training).toMatchObject({ start: "fine-tuned", epochsRun: 1 });
+    // From scratch keeps the starting model's architecture, not its weights.
+    const small = { ...first, config: { ...first.config, steps: 2 }, weights: {} };
+    const fresh = await run<MpnnModelJson>(
+      fns.train,
+      { graphs, ip, initModel: small, options: { epochs: 1, threads: 1, fromScratch: true } },
+      "train",
+    );
+    expect(fresh.config.steps).toBe(2);
+    expect(fresh.training).toMatchObject({ start: "initialised" });
+    const scores = await run<MpnnInferResult>(
+      fns.infer,
+      { model: tuned, graphs, options: { threads: 1 } },
+      "infer",
+    );
+    expect(scores.mean.every(Number.isFinite)).toBe(true);
+  });
+
+  it("--ml-backend auto is the GP until an agent of the ML endpoint reports a GPU", async () => {
+    const options = resolveCampaignOptions({ qcEndpoint: "c", mlEndpoint: "g", numQcWorkers: 1 });
+    const choice = async () => (await resolveMlBackend(h.control, h.endpointId, options)).mlBackend;
+    // The agent above names no gpuIds: its heartbeats, through the registration handler, say 0.
+    expect(h.heartbeats.at(-1)?.gpus).toBe(0);
+    expect(await choice()).toBe("gp");
+    const gpuAgent = await startInProcessAgent(h, {
+      workers: 1,
+      gpuIds: ["0"],
+      pollWaitSeconds: 1,
+    });
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await choice()) !== "mpnn" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await choice()).toBe("mpnn");
+      expect(h.heartbeats.some((b) => b.gpus === 1)).toBe(true);
+    } finally {
+      await gpuAgent.close();
+    }
+    // Its last heartbeat says it stopped: its GPU no longer counts.
+    expect(await choice()).toBe("gp");
+    expect(
+      await resolveMlBackend(h.control, h.endpointId, { ...options, mlBackend: "mpnn" }),
+    ).toMatchObject({ mlBackend: "mpnn" });
   });
 
   it("bad arguments fail the task with a one-line reason on stderr", async () => {

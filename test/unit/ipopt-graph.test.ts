@@ -123,9 +123,9 @@ describe("molecular graphs for the MPNN", () => {
     });
   });
 
-  it("--ml-backend defaults to gp and takes mpnn with --ml-python", () => {
+  it("--ml-backend defaults to auto and takes mpnn with --ml-python", () => {
     const base = { qcEndpoint: "cpu", mlEndpoint: "gpu", numQcWorkers: 2 };
-    expect(resolveCampaignOptions(base)).toMatchObject({ mlBackend: "gp", mlPython: "python3" });
+    expect(resolveCampaignOptions(base)).toMatchObject({ mlBackend: "auto", mlPython: "python3" });
     expect(
       resolveCampaignOptions({ ...base, mlBackend: "mpnn", mlPython: "/opt/py", numEpochs: "64" }),
     ).toMatchObject({ mlBackend: "mpnn", mlPython: "/opt/py", numEpochs: 64 });

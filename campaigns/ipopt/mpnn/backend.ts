@@ -1,10 +1,13 @@
 import { loadRDKit } from "../chem/rdkit.ts";
+import { createRandom, shuffled } from "../data/random.ts";
 import type { TrainingRecord } from "../model/index.ts";
 import { GraphCache } from "./cache.ts";
 import type { MpnnInferArgs, MpnnModelJson, MpnnTrainArgs } from "./types.ts";
 
-export const ML_BACKENDS = ["gp", "mpnn"] as const;
-export type MlBackendName = (typeof ML_BACKENDS)[number];
+/** "auto": the MPNN where the ML endpoint has a GPU, else the GP (campaign.ts resolves it). */
+export const ML_BACKENDS = ["auto", "gp", "mpnn"] as const;
+export type MlBackendChoice = (typeof ML_BACKENDS)[number];
+export type MlBackendName = Exclude<MlBackendChoice, "auto">;
 
 /** Names the MPNN's shell functions are registered under. */
 export const MPNN_FUNCTION_NAMES = {
@@ -15,8 +18,10 @@ export const MPNN_FUNCTION_NAMES = {
 /** What the campaign submits for one model update, per backend. */
 export interface MlBackend {
   functions: { train: string; infer: string };
-  /** Arguments of ensemble member `member`'s train task. */
-  trainArgs(rows: readonly TrainingRecord[], member: number): unknown;
+  /** Arguments of ensemble member `member`'s train task in model update `round` (default 0). */
+  trainArgs(rows: readonly TrainingRecord[], member: number, round?: number): unknown;
+  /** A member's trained model, kept when the next update starts from it (fine-tuning). */
+  trained(member: number, model: unknown): void;
   /** Arguments of one infer task: a trained model and chunk `chunk` of the search space. */
   inferArgs(model: unknown, chunk: number, smiles: () => readonly string[]): unknown;
 }
@@ -29,8 +34,20 @@ export interface MlBackendOptions {
   numEpochs: number;
   /** MPNN Adam learning rate (--learning-rate). */
   learningRate: number;
-  /** Campaign seed; member m trains with seed * 1000 + m. */
+  /** Campaign seed; MPNN member m trains with seed * 1000 + m. */
   seed: number;
+  /** Ensemble members (--model-count); a lone GP member sees every row. @default 8 */
+  modelCount?: number;
+  /** Share of the rows each member trains on. @default 0.8 for the GP, 1 for the MPNN */
+  subsample?: number | undefined;
+  /** MPNN starting models (--mpnn-model-files); member m starts from model m mod count. */
+  mpnnModels?: readonly MpnnModelJson[];
+  /**
+   * MPNN: every update re-initialises each member (the seed's 2023 code), keeping only the
+   * starting models' architecture; false: each member fine-tunes its previous weights.
+   * @default true
+   */
+  retrainFromScratch?: boolean;
 }
 
 /**
@@ -39,24 +56,70 @@ export interface MlBackendOptions {
  */
 export async function createMlBackend(o: MlBackendOptions): Promise<MlBackend> {
   if (o.backend === "gp") {
+    const subsample = o.modelCount === 1 ? 1 : (o.subsample ?? 0.8);
     return {
       functions: o.gpFunctions,
-      // One GP member per task; the task's 80 % subsample gives the ensemble its spread.
-      trainArgs: (rows) => ({ trainingSet: [...rows], options: { members: 1 } }),
+      // A GP is deterministic: members on the same rows would agree. Each task fits one member
+      // on its own seeded subsample, which gives the ensemble its spread.
+      trainArgs: (rows, member, round = 0) => ({
+        trainingSet: memberSubset(rows, subsample, o.seed * 1_000_003 + round * 1_009 + member),
+        options: { members: 1 },
+      }),
+      trained: () => {},
       inferArgs: (model, _chunk, smiles) => ({ model, smiles: [...smiles()] }),
     };
   }
   const graphs = new GraphCache(await loadRDKit());
+  const starts = o.mpnnModels ?? [];
+  const fromScratch = o.retrainFromScratch ?? true;
+  const previous = new Map<number, MpnnModelJson>();
   return {
     functions: MPNN_FUNCTION_NAMES,
-    trainArgs: (rows, member): MpnnTrainArgs => ({
-      graphs: graphs.molecules(rows.map((r) => r.smiles)),
-      ip: rows.map((r) => r.ip),
-      options: { epochs: o.numEpochs, learningRate: o.learningRate, seed: o.seed * 1_000 + member },
-    }),
+    // As the seed: every member sees all rows; its seed varies its weights and validation split.
+    trainArgs: (rows, member): MpnnTrainArgs => {
+      const start =
+        (fromScratch ? undefined : previous.get(member)) ?? starts[member % starts.length];
+      return {
+        graphs: graphs.molecules(rows.map((r) => r.smiles)),
+        ip: rows.map((r) => r.ip),
+        options: {
+          epochs: o.numEpochs,
+          learningRate: o.learningRate,
+          seed: o.seed * 1_000 + member,
+          subsample: o.subsample ?? 1,
+          fromScratch: fromScratch && start !== undefined,
+        },
+        // From scratch only the architecture is read: the weights need not travel.
+        ...(start ? { initModel: fromScratch ? { ...start, weights: {} } : start } : {}),
+      };
+    },
+    trained: (member, model) => {
+      if (!fromScratch) previous.set(member, model as MpnnModelJson);
+    },
     inferArgs: (model, chunk, smiles): MpnnInferArgs => ({
       model: model as MpnnModelJson,
       graphs: graphs.chunk(chunk, smiles),
     }),
   };
+}
+
+/** A seeded subsample of `share` of the rows (all of them at share 1). */
+function memberSubset(
+  rows: readonly TrainingRecord[],
+  share: number,
+  seed: number,
+): TrainingRecord[] {
+  if (share >= 1) return [...rows];
+  const size = Math.max(2, Math.round(rows.length * share));
+  return shuffled(rows, createRandom(seed)).slice(0, size);
+}
+
+/**
+ * The backend --ml-backend stands for: an explicit gp or mpnn as given; auto the MPNN when the
+ * ML endpoint has a GPU (`gpus`: the most any of its agents reports, undefined when none says),
+ * else the GP, the CPU default.
+ */
+export function chooseMlBackend(choice: MlBackendChoice, gpus: number | undefined): MlBackendName {
+  if (choice !== "auto") return choice;
+  return gpus !== undefined && gpus > 0 ? "mpnn" : "gp";
 }

@@ -1,9 +1,7 @@
 // The model-update agent: train -> infer per model and chunk -> rank -> refill the queue.
 import type { ResultMessage } from "#core/protocol/index.ts";
 import type { Executor } from "#sdk/index.ts";
-import { createRandom, shuffled } from "../data/random.ts";
 import type { InferResult } from "../functions/index.ts";
-import type { TrainingRecord } from "../model/index.ts";
 import type { MlBackend } from "../mpnn/index.ts";
 import { Flag } from "../steering/index.ts";
 import { combine, type ModelScores, rank } from "./ranking.ts";
@@ -44,7 +42,7 @@ export class ModelUpdater {
     this.idle.set();
   }
 
-  /** Starts an update: trains every member on its own subsample of the rows known now. */
+  /** Starts an update: one train task per member on the rows known now (the backend picks a member's rows). */
   async start(): Promise<void> {
     const { executor, endpoints, options, state } = this.#ctx;
     this.idle.clear();
@@ -57,11 +55,7 @@ export class ModelUpdater {
     );
     const specs = Array.from({ length: options.modelCount }, (_, model) => ({
       function: this.#ml.functions.train,
-      // Each task fits one member on its own 80 % subsample: the ensemble's spread.
-      args: this.#ml.trainArgs(
-        memberSubset(trainingSet, options.modelCount, options.seed, round, model),
-        model,
-      ),
+      args: this.#ml.trainArgs(trainingSet, model, round),
       endpointId: endpoints.ml,
       topic: "train",
     }));
@@ -83,8 +77,11 @@ export class ModelUpdater {
     const round = this.#round;
     if (!round) return undefined;
     round.trainLeft--;
-    if (result.ok) await this.#startInference(round, model, json.value);
-    else this.#ctx.say(`train model ${model} failed: ${result.error.message.split("\n")[0]}`);
+    if (result.ok) {
+      // Kept by the backend when the next update fine-tunes from it.
+      this.#ml.trained(model, json.value);
+      await this.#startInference(round, model, json.value);
+    } else this.#ctx.say(`train model ${model} failed: ${result.error.message.split("\n")[0]}`);
     return this.#finishIfDone(round);
   }
 
@@ -155,7 +152,9 @@ export class ModelUpdater {
   #rank(scores: ModelScores[]): UpdateOutcome {
     if (scores.length === 0) return { kind: "unscored" };
     const { options, state } = this.#ctx;
-    const ranked = rank(combine(scores), {
+    const combined = combine(scores);
+    state.setScores(state.updates, combined); // the report's predicted-vs-simulated plot
+    const ranked = rank(combined, {
       policy: options.policy,
       beta: options.beta,
       seed: options.seed + state.updates,
@@ -186,17 +185,4 @@ function chunkIndices(length: number, size: number): number[][] {
     chunks.push(Array.from({ length: Math.min(size, length - i) }, (_, k) => i + k));
   }
   return chunks;
-}
-
-/** Member `model`'s training rows: a seeded 80 % subsample (all rows when there is one model). */
-function memberSubset(
-  rows: readonly TrainingRecord[],
-  modelCount: number,
-  seed: number,
-  round: number,
-  model: number,
-): TrainingRecord[] {
-  if (modelCount === 1) return [...rows];
-  const size = Math.max(2, Math.round(rows.length * 0.8));
-  return shuffled(rows, createRandom(seed * 1_000_003 + round * 1_009 + model)).slice(0, size);
 }

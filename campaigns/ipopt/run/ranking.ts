@@ -8,7 +8,10 @@ export interface ModelScores {
 
 /**
  * The ensemble's mean and spread from per-model predictions: spread = within-model variance
- * plus the variance of the model means (as model/ensemble.ts combines its members).
+ * plus the variance of the model means (as model/ensemble.ts combines its members). MPNN
+ * members report no within-model spread (std 0), so theirs is the seed's: the population std of
+ * the member means (numpy's y_pred.std(axis=1)). GP members add their posterior variance: the
+ * GP's variant, since one GP has a predictive spread of its own.
  */
 export function combine(models: readonly ModelScores[]): ModelScores {
   const n = models[0]?.mean.length ?? 0;
