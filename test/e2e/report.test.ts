@@ -20,6 +20,8 @@ const CHARTS = [
   "chart-gantt",
   "chart-utilization",
   "chart-overheads",
+  "chart-parity",
+  "chart-calibration",
 ];
 
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -101,12 +103,14 @@ async function openReport(file: string, screenshot?: string) {
         .locator("path, rect, circle, line")
         .count();
     const topRows = await page.locator("#top-molecules tbody tr").count();
+    const drawings = await page.locator("#top-drawings figure svg").count();
+    const failedRows = await page.locator("#failed-simulations tbody tr").count();
     const lead = (await page.locator(".lead").textContent()) ?? "";
     // Legends and facet headers are SVG text, which innerText may leave out.
     const chartText: Record<string, string> = {};
     for (const id of CHARTS) chartText[id] = (await page.locator(`#${id}`).textContent()) ?? "";
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    return { rendered, marks, topRows, lead, chartText, errors, blocked };
+    return { rendered, marks, topRows, drawings, failedRows, lead, chartText, errors, blocked };
   } finally {
     await page.close();
   }
@@ -136,6 +140,7 @@ function expectDrawn(page: Awaited<ReturnType<typeof openReport>>) {
   expect(page.rendered).toBe("ok");
   for (const id of CHARTS) expect(page.marks[id], id).toBeGreaterThan(0);
   expect(page.topRows).toBeGreaterThan(0);
+  expect(page.drawings).toBe(Math.min(page.topRows, 10)); // RDKit's SVG of each top molecule
 }
 
 describe("ferry campaign report", () => {
@@ -163,6 +168,14 @@ describe("ferry campaign report", () => {
     expect(page.chartText["chart-gantt"]).toContain("(train, infer)");
     expect(page.chartText["chart-overheads"]).toContain("result notification");
     expect(page.topRows).toBe(4); // search-size molecules, all succeeded
+    // The best-IP panel's rule at the training set's best (the run wrote training-set.json).
+    expect(page.chartText["chart-search-simulations"]).toMatch(/training set best \d+\.\d\d eV/);
+    // Every simulated molecule was chosen by a model update: one parity point each.
+    const sims = await jsonLines(join(runDir, "simulation-results.jsonl"));
+    expect(sims.filter((s) => s.predicted !== null && s.ipEv !== null)).toHaveLength(4);
+    // A molecule of the space whose relaxation changed it is listed, with its reason.
+    expect(page.failedRows).toBe(sims.filter((s) => s.ipEv === null).length);
+    expect(page.chartText["chart-calibration"]).toContain("within");
   });
 
   it("renders runs with a failed simulation and with one site for everything", async () => {
@@ -182,6 +195,7 @@ describe("ferry campaign report", () => {
         timings,
         ipEv: null,
         valueFetchMs: undefined,
+        failure: undefined, // as a run before the field: the reason comes from the error
       };
       await writeLines(file, [crashed, ...rest]);
     });
@@ -207,6 +221,11 @@ describe("ferry campaign report", () => {
     const failedPage = await openReport(join(failed, "report.html"));
     expectDrawn(failedPage);
     expect(failedPage.lead).toMatch(/tasks \([1-9]\d* failed\)/);
+    const failedSims = await jsonLines(join(failed, "simulation-results.jsonl"));
+    expect(failedPage.failedRows).toBe(failedSims.filter((s) => s.ipEv === null).length);
+    expect(await readFile(join(failed, "report.html"), "utf8")).toContain(
+      "WorkerCrashed: worker exited with signal SIGKILL",
+    );
 
     const singlePage = await openReport(join(single, "report.html"));
     expectDrawn(singlePage);

@@ -47,6 +47,27 @@ describe("computeIp (obabel + GFN2-xTB)", () => {
     expect(Math.abs(vertical.ipEv - reference.verticalEv)).toBeLessThan(0.05);
     expect(adiabatic.ipEv).toBeGreaterThan(8);
     expect(adiabatic.ipEv).toBeLessThan(20);
+    expect(adiabatic.structureChange).toBeNull();
+    expect(vertical.structureChange).toBeNull();
+  });
+
+  // Shipped once in the oracle at 7.14 eV: the cation's relaxation opens the aziridine-like
+  // ring, so the number was the IP of another molecule.
+  it("fails a molecule whose cation opens a ring, with the bond it broke", async () => {
+    const result = await computeIp("COC1(N)C2=NNN1C2");
+    expect(Number.isNaN(result.ipEv)).toBe(true);
+    expect(result.structureChange).toMatchObject({ relaxation: "cation", broken: ["C3-N8"] });
+    expect(result.structureChange?.ringsAfter).toBeLessThan(
+      result.structureChange?.ringsBefore ?? 0,
+    );
+    expect(result.structureChange?.reason).toMatch(/^cation relaxation broke the C3-N8 bond/);
+    expect(result.energies.cationHartree).toBeLessThan(0);
+  });
+
+  it("keeps a strained ring whose relaxations hold it (bicyclobutane)", async () => {
+    const result = await computeIp("C1C2CC12");
+    expect(result.structureChange).toBeNull();
+    expect(result.ipEv).toBeGreaterThan(8);
   });
 
   it("gives the same IP twice for a flexible molecule (seeded geometry)", async () => {
@@ -84,5 +105,11 @@ describe("computeIp (obabel + GFN2-xTB)", () => {
     expect(result.energies.neutralHartree).toBeLessThan(0);
     expect(result.runtimeMs).toBeGreaterThan(0);
     await expect(simulate({ smiles: "C", method: "dft" as never })).rejects.toThrow(/method/);
+  });
+
+  it("as a Ferry function, returns no IP and the reason for a molecule that changed", async () => {
+    const result = await simulate({ smiles: "CN1CC2(N)C=C1N2" });
+    expect(result.ip).toBeNull();
+    expect(result.rejected).toMatch(/^cation relaxation broke the C\d+-N\d+ bond/);
   });
 });

@@ -107,7 +107,8 @@ describe("shipped IP data", () => {
         expect(m.ip).toBeLessThan(30);
       }
     }
-    expect(oracle.molecules.length).toBeGreaterThanOrEqual(3000);
+    // 3,111 computed; the bond check removed those whose relaxation changed the molecule.
+    expect(oracle.molecules.length).toBeGreaterThanOrEqual(2900);
     expect(training.molecules.length).toBeGreaterThanOrEqual(100);
     expect(training.molecules.length).toBeLessThanOrEqual(200);
     const inOracle = new Set(oracle.molecules.map((m) => m.smiles));

@@ -61,7 +61,9 @@ const base = {
   method:
     "xtb-adiabatic: GFN2-xTB 6.5.1; geometry obabel --gen3d (Open Babel clock pinned to seed 1, " +
     "so reproducible); neutral xtb --opt; cation --chrg 1 --uhf 1 --opt from the relaxed neutral; " +
-    "IP = (E_cation - E_neutral) x 27.211386 eV/Eh (TOTAL ENERGY lines)",
+    "IP = (E_cation - E_neutral) x 27.211386 eV/Eh (TOTAL ENERGY lines); a relaxation whose " +
+    "heavy-atom bonds (Open Babel's perception of the relaxed geometry) differ from the input's " +
+    "fails the molecule (listed under failed)",
   command:
     `node campaigns/ipopt/data/run-simulations.ts --out ${values.source ?? values.in} --count ${values["sample-count"]} ` +
     `--seed ${values["sample-seed"]} --workers 2; node campaigns/ipopt/data/pack-simulations.ts --in ${values.in} ` +

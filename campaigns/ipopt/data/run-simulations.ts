@@ -38,12 +38,11 @@ async function worker(): Promise<void> {
   for (let i = next++; i < queue.length; i = next++) {
     const smiles = queue[i] as string;
     const record = await computeIp(smiles, { method, walltimeSeconds: 300 })
-      .then((r) => ({
-        smiles,
-        ip: r.ipEv,
-        energies: r.energies,
-        runtimeMs: Math.round(r.runtimeMs),
-      }))
+      .then((r) =>
+        r.structureChange === null
+          ? { smiles, ip: r.ipEv, energies: r.energies, runtimeMs: Math.round(r.runtimeMs) }
+          : { smiles, error: r.structureChange.reason, runtimeMs: Math.round(r.runtimeMs) },
+      )
       .catch((error: unknown) => ({ smiles, error: describeError(error) }));
     await appendFile(out, `${JSON.stringify({ index: todo.indexOf(smiles), ...record })}\n`);
     finished++;

@@ -13,8 +13,10 @@ export interface SimulateArgs {
 
 export interface SimulateResult {
   smiles: string;
-  /** Ionization potential, eV. */
-  ip: number;
+  /** Ionization potential, eV; null when a relaxation changed the molecule (see `rejected`). */
+  ip: number | null;
+  /** Why the number is not this molecule's IP, e.g. "cation relaxation broke the C3-N8 bond". */
+  rejected?: string;
   energies: { neutralHartree: number; cationHartree?: number; vipEv?: number };
   method: IpMethod;
   runtimeMs: number;
@@ -35,7 +37,8 @@ export default async function simulate(args: SimulateArgs): Promise<SimulateResu
   const result = await computeIp(smiles, { method, threads, walltimeSeconds });
   return {
     smiles,
-    ip: result.ipEv,
+    ip: result.structureChange === null ? result.ipEv : null,
+    ...(result.structureChange === null ? {} : { rejected: result.structureChange.reason }),
     energies: result.energies,
     method,
     runtimeMs: Math.round(result.runtimeMs),

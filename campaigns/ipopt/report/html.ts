@@ -103,6 +103,8 @@ table { border-collapse: collapse; margin: .75rem 0; } th, td { border: 1px soli
 th { background: #f4f4f4; } td.text, th.text { text-align: left; font-family: ui-monospace, monospace; }
 pre { background: #f7f7f7; padding: .75rem; overflow-x: auto; font-size: 12px; }
 .lead { color: #333; } .chart { overflow-x: auto; }
+.molecules { display: flex; flex-wrap: wrap; gap: .5rem; } .molecule { margin: 0; width: 180px; }
+.molecule figcaption { font: 11px ui-monospace, monospace; word-break: break-all; }
 `;
 
 /** Table cells: strings are escaped here; numbers formatted by the caller. */

@@ -1,4 +1,6 @@
 // The campaign report: one self-contained HTML page from a run directory.
+
+export { drawMolecules } from "./drawings.ts";
 export { loadRun, type RunData } from "./load.ts";
 export { buildPage, type ReportOptions, writeReport } from "./report.ts";
 export {
@@ -20,3 +22,11 @@ export {
   type UtilizationPoint,
   utilization,
 } from "./series.ts";
+export {
+  accuracyPerUpdate,
+  type FailedSimulation,
+  failedSimulations,
+  type ParityPoint,
+  parityPoints,
+  type UpdateAccuracy,
+} from "./surrogate.ts";

@@ -39,9 +39,20 @@ const TaskBase = z.object({
   valueFetchMs: Ms.optional(),
 });
 
+/** What the surrogate predicted when the campaign chose the molecule (run/state.ts). */
+export const Prediction = z.object({
+  meanEv: z.number(),
+  stdEv: z.number().nonnegative(),
+  update: z.number().int().positive(),
+});
+
 export const SimulationRecord = TaskBase.extend({
   smiles: z.string(),
   ipEv: z.number().nullable(),
+  /** Null for a molecule chosen before any model scored it; missing in older runs. */
+  predicted: Prediction.nullable().optional(),
+  /** Why there is no IP, one line; null on success, missing in older runs. */
+  failure: z.string().nullable().optional(),
 });
 export type SimulationRecord = z.infer<typeof SimulationRecord>;
 
@@ -91,9 +102,19 @@ export const MoleculeRow = z.object({
 });
 export type MoleculeRow = z.infer<typeof MoleculeRow>;
 
+/** training-set.json (run/records.ts): the best IP the run started from. */
+export const TrainingSetSummary = z.object({
+  molecules: z.number().int().nonnegative(),
+  bestIpEv: z.number().nullable(),
+  bestSmiles: z.string().nullable(),
+});
+export type TrainingSetSummary = z.infer<typeof TrainingSetSummary>;
+
 export interface RunData {
   dir: string;
   params: RunParams;
+  /** Undefined for runs written before training-set.json. */
+  trainingSet: TrainingSetSummary | undefined;
   environment: Record<string, unknown> | undefined;
   progress: ProgressRecord[];
   molecules: MoleculeRow[];
@@ -119,8 +140,18 @@ export async function loadRun(dir: string): Promise<RunData> {
   const progressText = await text("progress.jsonl");
   const paramsText = (await text("run_params.json")) ?? "";
   const environmentText = await text("environment.json", false);
+  const trainingText = await text("training-set.json", false);
   return {
     dir,
+    trainingSet:
+      trainingText === undefined
+        ? undefined
+        : parse(
+            TrainingSetSummary,
+            parseJson(trainingText, dir, "training-set.json"),
+            dir,
+            "training-set.json",
+          ),
     params: parse(RunParams, parseJson(paramsText, dir, "run_params.json"), dir, "run_params.json"),
     environment:
       environmentText === undefined

@@ -2,9 +2,12 @@
 // demo call writeReport.
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { costSections } from "./cost-section.ts";
+import { drawMolecules } from "./drawings.ts";
 import { escapeHtml, type Page, readChartLibraries, renderPage } from "./html.ts";
 import { loadRun, type RunData, type TaskRecord } from "./load.ts";
 import {
+  DRAWN_MOLECULES,
   minutes,
   overheadSection,
   parametersSection,
@@ -12,7 +15,8 @@ import {
   timelineSection,
   topMoleculesSection,
 } from "./sections.ts";
-import { searchCurve, stageSamples, summarizeStages } from "./series.ts";
+import { searchCurve, stageSamples, summarizeStages, topMolecules } from "./series.ts";
+import { failedSection, surrogateSection } from "./surrogate-sections.ts";
 
 export interface ReportOptions {
   runDir: string;
@@ -26,7 +30,11 @@ export interface ReportOptions {
 export async function writeReport(options: ReportOptions): Promise<string> {
   const run = await loadRun(options.runDir);
   const random = options.randomDir ? await loadRun(options.randomDir) : undefined;
-  const html = renderPage(buildPage(run, random), await readChartLibraries());
+  const top = topMolecules(run.molecules, run.progress, DRAWN_MOLECULES);
+  const drawings = await drawMolecules(top.map((m) => m.smiles));
+  const page = buildPage(run, random, drawings);
+  page.sections.splice(-1, 0, ...(await costSections(options.runDir))); // before the parameters
+  const html = renderPage(page, await readChartLibraries());
   const out = options.out ?? join(options.runDir, "report.html");
   await writeFile(out, html);
   return out;
@@ -34,8 +42,15 @@ export async function writeReport(options: ReportOptions): Promise<string> {
 
 const runLabel = (run: RunData) => `${run.params.policy}: ${basename(run.dir)}`;
 
-/** The report's page: a one-paragraph lead, then search, timeline, overheads, molecules, parameters. */
-export function buildPage(run: RunData, random?: RunData): Page {
+/**
+ * The report's page: a one-paragraph lead, then search, surrogate, timeline, overheads,
+ * molecules (drawn from `drawings`, SMILES -> SVG), failures, parameters.
+ */
+export function buildPage(
+  run: RunData,
+  random?: RunData,
+  drawings: ReadonlyMap<string, string> = new Map(),
+): Page {
   const tasks = [...run.simulations, ...run.training, ...run.inference];
   const curves = [
     ...searchCurve(runLabel(run), run.progress),
@@ -47,10 +62,17 @@ export function buildPage(run: RunData, random?: RunData): Page {
     title: `IP campaign report: ${basename(run.dir)}`,
     lead: `${leadOf(run, tasks)}.`,
     sections: [
-      searchSection(run.params, curves, random !== undefined),
+      searchSection(
+        run.params,
+        curves,
+        random !== undefined,
+        run.trainingSet?.bestIpEv ?? undefined,
+      ),
+      surrogateSection(run),
       timelineSection(run.params, tasks),
       overheadSection(summarizeStages(samples), samples, fetchRecorded),
-      topMoleculesSection(run),
+      topMoleculesSection(run, drawings),
+      failedSection(run),
       parametersSection(run),
     ],
   };

@@ -12,29 +12,39 @@ import {
   utilization,
 } from "./series.ts";
 import { curvesSpec, ganttSpec, overheadSpec, utilizationSpec } from "./specs.ts";
+import { moleculeGallery } from "./surrogate-sections.ts";
 
-/** The search curves of this run (and a random-selection run's), against simulations and time. */
+/** Molecules drawn above the top-molecules table. */
+export const DRAWN_MOLECULES = 10;
+
+/**
+ * The search curves of this run (and a random-selection run's), against simulations and time;
+ * `baselineEv`, the training set's best IP, is drawn as a rule on the best-IP panels.
+ */
 export function searchSection(
   params: RunData["params"],
   curves: CurvePoint[],
   withRandom: boolean,
+  baselineEv?: number,
 ): Section {
+  const baseline = baselineEv === undefined ? "" : " Dashed: the training set's best IP.";
   return {
     title: "Search progress",
     charts: [
       {
         id: "chart-search-simulations",
         title: "Against simulations done.",
-        note: withRandom
-          ? "This run beside the random-selection run: the gap is what the surrogate buys."
-          : "Pass --random <runDir> to draw a random-selection run beside it.",
-        spec: curvesSpec(curves, "simulated", params.thresholdEv),
+        note:
+          (withRandom
+            ? "This run beside the random-selection run: the gap is what the surrogate buys."
+            : "Pass --random <runDir> to draw a random-selection run beside it.") + baseline,
+        spec: curvesSpec(curves, "simulated", params.thresholdEv, baselineEv),
       },
       {
         id: "chart-search-time",
         title: "Against wall time.",
-        note: "Minutes since the campaign started.",
-        spec: curvesSpec(curves, "elapsedMin", params.thresholdEv),
+        note: `Minutes since the campaign started.${baseline}`,
+        spec: curvesSpec(curves, "elapsedMin", params.thresholdEv, baselineEv),
       },
     ],
   };
@@ -100,24 +110,29 @@ export function overheadSection(
   };
 }
 
-/** The 20 best molecules found, with when they were found. */
-export function topMoleculesSection(run: RunData): Section {
+/** The 20 best molecules found, with when they were found; the first drawn (RDKit SVG). */
+export function topMoleculesSection(
+  run: RunData,
+  drawings: ReadonlyMap<string, string> = new Map(),
+): Section {
   const top = topMolecules(run.molecules, run.progress, 20);
   return {
     title: "Top molecules",
     charts: [],
-    html: htmlTable(
-      "top-molecules",
-      ["rank", "SMILES", "IP (eV)", "simulation #", "found after"],
-      top.map((m) => [
-        String(m.rank),
-        m.smiles,
-        m.ipEv.toFixed(3),
-        String(m.simulation),
-        m.elapsedMs === undefined ? "" : minutes(m.elapsedMs),
-      ]),
-      [1],
-    ),
+    html:
+      moleculeGallery(top.slice(0, DRAWN_MOLECULES), drawings) +
+      htmlTable(
+        "top-molecules",
+        ["rank", "SMILES", "IP (eV)", "simulation #", "found after"],
+        top.map((m) => [
+          String(m.rank),
+          m.smiles,
+          m.ipEv.toFixed(3),
+          String(m.simulation),
+          m.elapsedMs === undefined ? "" : minutes(m.elapsedMs),
+        ]),
+        [1],
+      ),
   };
 }
 

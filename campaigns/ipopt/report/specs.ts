@@ -21,11 +21,15 @@ const TOPIC_COLOR = {
 
 const WIDTH = 420;
 
-/** Found above the threshold and best IP so far, against `x` (simulations or wall time). */
+/**
+ * Found above the threshold and best IP so far, against `x` (simulations or wall time); a
+ * dashed rule at `baselineEv`, the training set's best IP, when known.
+ */
 export function curvesSpec(
   points: readonly CurvePoint[],
   x: "simulated" | "elapsedMin",
   thresholdEv: number,
+  baselineEv?: number,
 ): ChartSpec {
   const xEnc = {
     field: x,
@@ -59,9 +63,37 @@ export function curvesSpec(
     data: { values: points },
     hconcat: [
       panel("found", `molecules with IP >= ${thresholdEv} eV`),
+      withBaseline(
+        {
+          ...panel("bestIpEv", "best IP so far (eV)"),
+          transform: [{ filter: "datum.bestIpEv != null" }],
+        },
+        baselineEv,
+      ),
+    ],
+  };
+}
+
+/** The best-IP panel with a dashed rule at the training set's best, labelled. */
+function withBaseline(line: Record<string, unknown>, baselineEv: number | undefined): ChartSpec {
+  if (baselineEv === undefined) return line;
+  const { width, height, ...curve } = line;
+  const rule = { baselineEv, label: `training set best ${baselineEv.toFixed(2)} eV` };
+  const y = { field: "baselineEv", type: "quantitative" };
+  return {
+    width,
+    height,
+    layer: [
+      curve,
       {
-        ...panel("bestIpEv", "best IP so far (eV)"),
-        transform: [{ filter: "datum.bestIpEv != null" }],
+        data: { values: [rule] },
+        mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
+        encoding: { y, tooltip: [{ field: "label" }] },
+      },
+      {
+        data: { values: [rule] },
+        mark: { type: "text", align: "left", dx: 4, dy: -6, color: "#666", x: 0 },
+        encoding: { y, text: { field: "label" } },
       },
     ],
   };

@@ -66,6 +66,19 @@ export class RunRecords {
   }
 }
 
+/** training-set.json: what the run started from, the report's baseline for the best IP. */
+export function trainingSetSummary(rows: readonly { smiles: string; ip: number }[]): {
+  molecules: number;
+  bestIpEv: number | null;
+  bestSmiles: string | null;
+} {
+  const best = rows.reduce<{ smiles: string; ip: number } | undefined>(
+    (b, row) => (b === undefined || row.ip > b.ip ? row : b),
+    undefined,
+  );
+  return { molecules: rows.length, bestIpEv: best?.ip ?? null, bestSmiles: best?.smiles ?? null };
+}
+
 export const RUN_FILES = [
   "simulation-results.jsonl",
   "training-results.jsonl",

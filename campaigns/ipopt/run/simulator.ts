@@ -1,8 +1,17 @@
 // The simulation agent: keeps num-qc-workers simulations in flight and takes in their results.
+import { z } from "zod";
 import type { ResultMessage } from "#core/protocol/index.ts";
-import type { SimulateResult } from "../functions/index.ts";
 import { Flag, ResourceSlots } from "../steering/index.ts";
 import { type CampaignContext, FUNCTION_NAMES } from "./types.ts";
+
+/**
+ * The part of the simulate function's value (functions/simulate.ts) the campaign reads: the IP,
+ * or null with the reason when a relaxation changed the molecule.
+ */
+const SimulateValue = z.looseObject({
+  ip: z.number().nullable(),
+  rejected: z.string().optional(),
+});
 
 /**
  * How one simulation ended. `valueReturned`: the task succeeded but gave no finite IP (false
@@ -63,18 +72,30 @@ export class Simulator {
     this.#slots.release("simulate");
     this.#inFlight--;
     const smiles = this.#submitted.get(result.taskId) ?? "";
-    let ip: number | undefined;
+    let value: z.infer<typeof SimulateValue> | undefined;
     let valueFetchMs: number | undefined; // client-side data access, for the report's overheads
     if (result.ok) {
       const fetchStarted = performance.now();
-      ip = ((await executor.value(result)) as SimulateResult).ip;
+      const parsed = SimulateValue.safeParse(await executor.value(result));
+      value = parsed.success ? parsed.data : { ip: null, rejected: "the value has no IP" };
       valueFetchMs = performance.now() - fetchStarted;
     }
-    await records.appendTask(result, { smiles, ipEv: ip ?? null, valueFetchMs });
-    if (ip === undefined || !Number.isFinite(ip)) {
+    const ip = value?.ip ?? undefined;
+    const ok = ip !== undefined && Number.isFinite(ip);
+    const failure = ok ? null : failureReason(result, value?.rejected);
+    // The prediction that chose it: the report's predicted-vs-simulated plot and calibration.
+    const predicted = state.predictionOf(smiles) ?? null;
+    await records.appendTask(result, {
+      smiles,
+      ipEv: ok ? ip : null,
+      valueFetchMs,
+      predicted,
+      failure,
+    });
+    if (!ok) {
       state.failed++;
-      this.#ctx.say(`simulate ${smiles} failed: ${failureReason(result)}`);
-      return { kind: "failed", smiles, valueReturned: ip !== undefined };
+      this.#ctx.say(`simulate ${smiles} failed: ${failure}`);
+      return { kind: "failed", smiles, valueReturned: result.ok };
     }
     state.addSimulated(smiles, ip);
     await records.appendMolecule(state.simulated, smiles, ip);
@@ -102,6 +123,7 @@ export class Simulator {
         args: {
           smiles,
           method: options.qcSpecification,
+          threads: options.nodesPerTask,
           walltimeSeconds: options.simulateWalltimeSeconds,
         },
         endpointId: endpoints.qc,
@@ -115,6 +137,8 @@ export class Simulator {
   }
 }
 
-function failureReason(result: ResultMessage): string {
-  return result.ok ? "no IP" : `${result.error.type}: ${result.error.message.split("\n")[0]}`;
+/** One line: why a simulation gave no IP (a changed molecule, no number, or the task's error). */
+function failureReason(result: ResultMessage, rejected: string | undefined): string {
+  if (result.ok) return rejected ?? "no IP";
+  return `${result.error.type}: ${result.error.message.split("\n")[0]}`;
 }

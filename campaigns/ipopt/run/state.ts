@@ -9,6 +9,23 @@ export interface FoundMolecule {
   ipEv: number;
 }
 
+/** What the surrogate predicted for a molecule when the campaign chose it. */
+export interface Prediction {
+  /** Ensemble mean, eV. */
+  meanEv: number;
+  /** Ensemble spread (one standard deviation), eV. */
+  stdEv: number;
+  /** The model update (1-based) whose ranking chose it. */
+  update: number;
+}
+
+/** The latest update's predictions over the whole search space, in its order. */
+interface SpaceScores {
+  update: number;
+  mean: Float64Array;
+  std: Float64Array;
+}
+
 /** Where a run starts from: the search space, the training set and the stopping rules. */
 export interface SearchStateInit {
   space: readonly string[];
@@ -40,6 +57,9 @@ export class SearchState {
   /** Model updates started. */
   updates = 0;
   #queue: number[] = [];
+  #scores: SpaceScores | undefined;
+  /** Prediction of each molecule claimed while an update's scores were known. */
+  readonly #predictions = new Map<string, Prediction>();
   #unsearched: number;
   readonly #init: SearchStateInit;
 
@@ -79,6 +99,16 @@ export class SearchState {
     this.found.push({ smiles, ipEv: ip });
   }
 
+  /** Keeps model update `update`'s combined predictions, for the molecules it will choose. */
+  setScores(update: number, scores: { mean: Float64Array; std: Float64Array }): void {
+    this.#scores = { update, mean: scores.mean, std: scores.std };
+  }
+
+  /** What the surrogate predicted for `smiles` when it was claimed; undefined if nothing. */
+  predictionOf(smiles: string): Prediction | undefined {
+    return this.#predictions.get(smiles);
+  }
+
   /** Replaces the queue with a model update's ranking (indices into the space, best first). */
   refill(queue: number[]): void {
     this.#queue = queue;
@@ -111,6 +141,11 @@ export class SearchState {
     if (this.#queue.length === 0) this.queueReady.clear();
     if (index === undefined) return undefined;
     const smiles = this.space[index] ?? "";
+    const mean = this.#scores?.mean[index];
+    if (this.#scores && mean !== undefined && Number.isFinite(mean)) {
+      const stdEv = this.#scores.std[index] ?? 0;
+      this.#predictions.set(smiles, { meanEv: mean, stdEv, update: this.#scores.update });
+    }
     this.searched.add(smiles);
     this.#unsearched--;
     return smiles;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TaskTimeoutError } from "#core/errors.ts";
+import { checkRelaxation, type PerceiveOptions, type StructureChange } from "./bond-graph.ts";
 import { type Geometry, smilesToGeometry } from "./geometry.ts";
 import { summarizeSdf } from "./sdf.ts";
 import { HARTREE_TO_EV, runXtb } from "./xtb.ts";
@@ -45,6 +46,12 @@ export interface IpResult {
   geometry: "seeded" | "best-of-n";
   seed: number;
   runtimeMs: number;
+  /**
+   * Set when a relaxation changed the heavy-atom bonds (Open Babel's perception of the relaxed
+   * geometry against the input molecule): `ipEv` is then NaN, since the number would not be
+   * this molecule's IP. Null when both geometries kept the input's bonds.
+   */
+  structureChange: StructureChange | null;
 }
 
 /** SMILES -> Open Babel 3D geometry -> xtb; runs in a private temp dir, removed afterwards. */
@@ -62,6 +69,12 @@ export async function computeIp(smiles: string, options: ComputeIpOptions = {}):
   try {
     const stage: Stage = { dir, env, xtbPath: o.xtbPath, remainingMs };
     const neutral = await relaxNeutral(smiles, o, stage);
+    const perceive = (): PerceiveOptions => ({
+      obabelPath: o.obabelPath,
+      dir,
+      env,
+      timeoutMs: remainingMs(),
+    });
     const base = {
       smiles,
       method: o.method,
@@ -70,11 +83,27 @@ export async function computeIp(smiles: string, options: ComputeIpOptions = {}):
       geometry: neutral.strategy,
       seed: o.seed,
     };
-    const ip =
+    const neutralChange = await checkRelaxation(
+      "neutral",
+      neutral.inputSdf,
+      neutral.relaxedSdf,
+      perceive(),
+    );
+    if (neutralChange !== null) {
+      const energies = { neutralHartree: neutral.energyHartree };
+      const runtimeMs = performance.now() - started;
+      return { ...base, ipEv: Number.NaN, energies, structureChange: neutralChange, runtimeMs };
+    }
+    const { relaxedSdf, ...ip } =
       o.method === "xtb-vertical"
         ? await verticalIp(neutral, stage)
         : await adiabaticIp(neutral, stage);
-    return { ...base, ...ip, runtimeMs: performance.now() - started };
+    const structureChange =
+      relaxedSdf === undefined
+        ? null
+        : await checkRelaxation("cation", neutral.inputSdf, relaxedSdf, perceive());
+    const ipEv = structureChange === null ? ip.ipEv : Number.NaN;
+    return { ...base, ...ip, ipEv, structureChange, runtimeMs: performance.now() - started };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -131,11 +160,13 @@ interface Neutral {
   unpaired: number;
   strategy: Geometry["strategy"];
   energyHartree: number;
+  /** Open Babel's geometry, whose bonds are the input molecule's. */
+  inputSdf: string;
   relaxedSdf: string;
 }
 
-/** An IP stage's outcome: the IP and the energies it came from. */
-type IpOf = Pick<IpResult, "ipEv" | "energies">;
+/** An IP stage's outcome: the IP, the energies it came from, and the relaxed cation if any. */
+type IpOf = Pick<IpResult, "ipEv" | "energies"> & { relaxedSdf?: string };
 
 /** Open Babel's geometry, then an xtb optimization of the neutral molecule. */
 async function relaxNeutral(smiles: string, o: Resolved, stage: Stage): Promise<Neutral> {
@@ -164,6 +195,7 @@ async function relaxNeutral(smiles: string, o: Resolved, stage: Stage): Promise<
     unpaired,
     strategy: geometry.strategy,
     energyHartree: neutral.totalEnergyHartree,
+    inputSdf: geometry.sdf,
     relaxedSdf: neutral.optimizedSdf ?? geometry.sdf,
   };
 }
@@ -199,5 +231,6 @@ async function adiabaticIp(neutral: Neutral, stage: Stage): Promise<IpOf> {
   return {
     ipEv: (cation.totalEnergyHartree - neutral.energyHartree) * HARTREE_TO_EV,
     energies: { neutralHartree: neutral.energyHartree, cationHartree: cation.totalEnergyHartree },
+    ...(cation.optimizedSdf === undefined ? {} : { relaxedSdf: cation.optimizedSdf }),
   };
 }
