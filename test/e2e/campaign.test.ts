@@ -79,8 +79,10 @@ describe("ferry campaign run ipopt", () => {
     expect(environment.node).toBe(process.version);
 
     const simulations = (await lines(dir, "simulation-results.jsonl")).map((l) => JSON.parse(l));
-    const succeeded = simulations.filter((s) => s.ok);
+    // A task can succeed and still give no IP: a relaxation that changed the molecule.
+    const succeeded = simulations.filter((s) => s.ok && s.ipEv !== null);
     expect(succeeded).toHaveLength(searchSize);
+    for (const s of simulations.filter((s) => s.ipEv === null)) expect(s.failure).toMatch(/\w/);
     for (const s of succeeded) {
       expect(s.ipEv).toBeGreaterThan(5);
       expect(s.ipEv).toBeLessThan(20);
@@ -97,6 +99,14 @@ describe("ferry campaign run ipopt", () => {
     expect(await lines(dir, "progress.jsonl")).toHaveLength(simulations.length);
     const molecules = await lines(dir, "molecules.csv");
     expect(molecules).toHaveLength(searchSize + 1); // header
+
+    // What it cost: the client's AWS requests (aws-requests.json), priced in dollars.
+    const requests = JSON.parse(await readFile(join(dir, "aws-requests.json"), "utf8"));
+    expect(requests.client.services.sqs.ReceiveMessage.calls).toBeGreaterThan(0);
+    expect(requests.client.services.s3).toBeDefined(); // train results go by reference
+    const cost = await runFerry(["campaign", "cost", dir]);
+    expect(cost.code, cost.stderr).toBe(0);
+    expect(cost.stdout).toMatch(/^total \$0\.\d+ for the client$/m);
   }, 300_000);
 
   it("stops, having searched every molecule, when every simulation fails", async () => {

@@ -1,5 +1,6 @@
 // The IP campaign as Colmena-like agents over shared state: a simulator, a model updater, and
 // the campaign that routes results between them and decides when to retrain and when to stop.
+import { keepWriting, writeClientRequests } from "#core/cost/index.ts";
 import { TaskFailedError } from "#core/errors.ts";
 import type { ResultMessage } from "#core/protocol/index.ts";
 import type { Executor } from "#sdk/index.ts";
@@ -7,6 +8,7 @@ import type { MlBackend } from "../mpnn/index.ts";
 import { dispatchResults } from "../steering/index.ts";
 import { ModelUpdater, type UpdateOutcome } from "./model-update.ts";
 import type { CampaignOptions } from "./options.ts";
+import { trainingSetSummary } from "./records.ts";
 import { prepareRun } from "./setup.ts";
 import { type SimulationOutcome, Simulator } from "./simulator.ts";
 import { type StallDecision, stallDecision } from "./stall.ts";
@@ -42,6 +44,7 @@ export async function runIpCampaign(
   const startedMs = Date.now();
   const say = hooks.say ?? (() => undefined);
   const { records, state, ml } = await prepareRun(options, endpoints, startedMs, say);
+  await records.writeJson("training-set.json", trainingSetSummary(state.db));
   const stop = new AbortController();
   const ctx: CampaignContext = {
     executor,
@@ -52,7 +55,14 @@ export async function runIpCampaign(
     say,
     signal: stop.signal,
   };
-  return new IpCampaign(ctx, stop, ml, hooks).run();
+  const { meter } = hooks;
+  // Rewritten every 10 s, so that a killed run still has its request counts.
+  const requests = meter && keepWriting(() => writeClientRequests(records.dir, meter), 10_000);
+  try {
+    return await new IpCampaign(ctx, stop, ml, hooks).run();
+  } finally {
+    await requests?.stop();
+  }
 }
 
 /** One run: its agents, the stop switch, and the steering between them. */

@@ -1,6 +1,6 @@
 // A run's first stage: its directory and records, the search space, the training set, the surrogate.
 import { readOracle, readSmilesFile } from "../data/index.ts";
-import { createMlBackend, type MlBackend } from "../mpnn/index.ts";
+import { createMlBackend, type MlBackend, readMpnnModelFiles } from "../mpnn/index.ts";
 import type { CampaignOptions } from "./options.ts";
 import { environmentInfo, RunRecords } from "./records.ts";
 import { SearchState } from "./state.ts";
@@ -45,11 +45,18 @@ export async function prepareRun(
   });
   say(`search space ${space.length} molecules, training set ${trainingSet.length}`);
   const ml = await createMlBackend({
-    backend: options.mlBackend,
+    // An unresolved auto (no endpoint record consulted, e.g. the SDK) is the CPU default.
+    backend: options.mlBackend === "auto" ? "gp" : options.mlBackend,
     gpFunctions: FUNCTION_NAMES,
     numEpochs: options.numEpochs,
     learningRate: options.learningRate,
     seed: options.seed,
+    modelCount: options.modelCount,
+    subsample: options.memberSubsample,
+    retrainFromScratch: options.retrainFromScratch,
+    ...(options.mpnnModelFiles
+      ? { mpnnModels: await readMpnnModelFiles(options.mpnnModelFiles) }
+      : {}),
   });
   return { records, state, ml };
 }

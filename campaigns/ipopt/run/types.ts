@@ -1,4 +1,5 @@
 // The campaign's names and the shapes it reports, shared by its agents and the CLI.
+import type { RequestMeter } from "#core/aws/index.ts";
 import type { Executor } from "#sdk/index.ts";
 import type { CampaignOptions } from "./options.ts";
 import type { RunRecords } from "./records.ts";
@@ -28,6 +29,8 @@ export interface CampaignHooks {
   onSimulation?(progress: CampaignProgress): void;
   /** A line worth telling the user (model updates, failures). */
   say?(line: string): void;
+  /** The run's AWS request counts: written to aws-requests.json every 10 s and at the end. */
+  meter?: Pick<RequestMeter, "tally">;
 }
 
 /** What a finished run returns (and writes as summary.json). */
