@@ -54,7 +54,9 @@ export function createAccessPolicies(
   // endpoint's task queue. Weaker: a compromised agent can drain other endpoints' tasks.
   // Group queues are task queues (`tasks-<groupId>`), so this policy also consumes groups; a
   // group task the member may not run goes back to the group's queue for another member
-  // (endpoint-agent/pass-on.ts). The own-queue policy above reaches no group queue yet.
+  // (endpoint-agent/pass-on.ts). The own-queue policy above reaches group queues through
+  // their resource policies, which the registration Lambda keeps to the members' tags
+  // (functions/registration/group-policy.ts).
   const multiEndpointPolicy = new ManagedPolicy(scope, "MultiEndpointAccess", {
     description: "Ferry endpoint agent for any endpoint: consume every task queue",
     statements: [

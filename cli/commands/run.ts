@@ -29,7 +29,10 @@ export function registerRunCommand(program: Command): void {
   program
     .command("run <function>")
     .description("run one task on an endpoint and print its result")
-    .requiredOption("-e, --endpoint <endpoint>", "endpoint UUID or name")
+    .requiredOption(
+      "-e, --endpoint <endpoint>",
+      "endpoint UUID or name, or group:<name> (any member with a free slot)",
+    )
     .option(
       "-a, --args <json>",
       "the function's argument, as JSON ('-': read it from stdin)",

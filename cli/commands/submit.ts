@@ -47,7 +47,10 @@ export function registerSubmitCommand(program: Command): void {
       "submit tasks from JSON lines (file or stdin) and print one JSON line per result; every line is checked before anything is sent",
     )
     .option("-f, --function <name>", "function for lines that name none")
-    .option("-e, --endpoint <endpoint>", "endpoint (UUID or name) for lines that name none")
+    .option(
+      "-e, --endpoint <endpoint>",
+      "endpoint (UUID, name, or group:<name>) for lines that name none",
+    )
     .option("--topic <topic>", "topic for lines that name none", "default")
     .option("--walltime <seconds>", "walltime for lines that set none", "3600")
     .option("--timeout <seconds>", "stop waiting for results after this long", "3600")

@@ -15,6 +15,7 @@ import {
   viewOf,
 } from "./endpoint-records.ts";
 import { ConflictError } from "./errors.ts";
+import { leaveAllGroups } from "./groups.ts";
 import { deleteQueue, ensureQueue } from "./queues.ts";
 import type { ActionHandler, ActionTable } from "./service-types.ts";
 
@@ -97,7 +98,10 @@ export const findEndpoint: ActionHandler<"findEndpoint"> = async (ctx, { name })
   return viewOf(ctx, named);
 };
 
-/** Remove an endpoint: its heartbeats, its task queue, its name and then its record. */
+/**
+ * Remove an endpoint: its group memberships, its heartbeats, its task queue, its name and then
+ * its record.
+ */
 export const deregisterEndpoint: ActionHandler<"deregisterEndpoint"> = async (
   ctx,
   { endpointId },
@@ -112,6 +116,7 @@ export const deregisterEndpoint: ActionHandler<"deregisterEndpoint"> = async (
     "deregister it",
   );
   // The record goes last, so a retry after a partial failure still finds what to delete.
+  await leaveAllGroups(ctx, endpointId);
   const heartbeatKeys = await store.list(registryKeys.heartbeatsPrefix(endpointId));
   await mapLimit(heartbeatKeys, 16, async (key) => {
     await store.delete(key);

@@ -1,4 +1,4 @@
-import { ProtocolError } from "#core/errors.ts";
+import { NotFoundError, ProtocolError } from "#core/errors.ts";
 import { newEndpointId } from "#core/ids.ts";
 import { queueNames, registryKeys } from "#core/names.ts";
 import { GroupRecord, MAX_GROUP_MEMBERS, PROTOCOL_VERSION } from "#core/protocol/index.ts";
@@ -8,6 +8,7 @@ import type { ServiceContext } from "./context.ts";
 import { taskQueueAttributes } from "./context.ts";
 import { requireEndpointRecord } from "./endpoint-records.ts";
 import { ConflictError } from "./errors.ts";
+import { applyGroupPolicy } from "./group-policy.ts";
 import {
   forgetMember,
   groupsServedBy,
@@ -57,6 +58,8 @@ export const createGroup: ActionHandler<"createGroup"> = async (ctx, { name, mem
     createdAt: ctx.now(),
     ...ownerOf(caller),
   };
+  // The queue's policy before the records: a member that hears of the group can consume it.
+  await applyGroupPolicy(ctx.deps.sqs, group);
   await saveGroup(ctx.store, group);
   return { group };
 };
@@ -83,11 +86,7 @@ export const removeGroupMember: ActionHandler<"removeGroupMember"> = async (
     const endpoint = await requireEndpointRecord(ctx.store, endpointId).catch(() => undefined);
     requireOwner(endpoint?.owner ?? group.owner, caller, `group ${name}`, "remove members");
   }
-  const changed: GroupRecord = { ...group, members: group.members.filter((m) => m !== endpointId) };
-  // The record first: the member's agents stop at their next heartbeat answer.
-  await saveGroup(ctx.store, changed);
-  await forgetMember(ctx.store, endpointId, group.groupId);
-  return { group: changed };
+  return { group: await withoutMember(ctx, group, endpointId) };
 };
 
 export const describeGroup: ActionHandler<"describeGroup"> = async (ctx, { name, groupId }) => {
@@ -150,8 +149,38 @@ async function withMembers(
   }
   await mapLimit(fresh, 8, (id) => requireUsableMember(ctx, id, caller));
   const changed: GroupRecord = { ...group, members: [...group.members, ...fresh] };
+  await applyGroupPolicy(ctx.deps.sqs, changed);
   await saveGroup(ctx.store, changed);
   return changed;
+}
+
+/** Take one member out: the record (its agents stop at their next heartbeat), then its access. */
+async function withoutMember(
+  ctx: ServiceContext,
+  group: GroupRecord,
+  endpointId: string,
+): Promise<GroupRecord> {
+  const changed: GroupRecord = { ...group, members: group.members.filter((m) => m !== endpointId) };
+  await saveGroup(ctx.store, changed);
+  await applyGroupPolicy(ctx.deps.sqs, changed);
+  await forgetMember(ctx.store, endpointId, group.groupId);
+  return changed;
+}
+
+/**
+ * Take a deregistered endpoint out of every group it serves (deregisterEndpoint calls this
+ * before it deletes the record, so that a retry finds the memberships again).
+ */
+export async function leaveAllGroups(ctx: ServiceContext, endpointId: string): Promise<void> {
+  const served = await groupsServedBy(ctx, endpointId);
+  await mapLimit(served, 4, async ({ groupId }) => {
+    const group = await requireGroupById(ctx.store, groupId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined; // a group deleted meanwhile
+      throw error;
+    });
+    if (group?.members.includes(endpointId)) await withoutMember(ctx, group, endpointId);
+    else await forgetMember(ctx.store, endpointId, groupId);
+  });
 }
 
 /** A member must be registered, and the caller must own it (or be an operator). */

@@ -162,3 +162,41 @@ describe("groups", () => {
     ).rejects.toThrow();
   });
 });
+
+describe("group queue policy", () => {
+  /** The member ids the group queue's resource policy lets in ([] when it has none). */
+  const policyMembers = async (queueUrl: string): Promise<string[]> => {
+    const { Attributes } = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["Policy"] }),
+    );
+    if (!Attributes?.Policy) return [];
+    const statement = JSON.parse(Attributes.Policy).Statement[0];
+    return statement.Condition.StringEquals["aws:PrincipalTag/FerryEndpointId"];
+  };
+
+  it("lets exactly the members in, through create, add and remove", async () => {
+    const [a, b] = await endpointsOf(alice, "theta", "polaris");
+    const { group } = await service.createGroup({ name: "qc", members: [a] }, alice);
+    expect(await policyMembers(group.queueUrl)).toEqual([a]);
+    await service.addGroupMember({ name: "qc", endpointId: b }, alice);
+    expect(await policyMembers(group.queueUrl)).toEqual([a, b]);
+    await service.removeGroupMember({ name: "qc", endpointId: a }, alice);
+    expect(await policyMembers(group.queueUrl)).toEqual([b]);
+    await service.removeGroupMember({ name: "qc", endpointId: b }, alice);
+    expect(await policyMembers(group.queueUrl)).toEqual([]);
+  });
+
+  it("takes a deregistered endpoint out of its groups: members, policy, heartbeat answers", async () => {
+    const [a, b] = await endpointsOf(alice, "theta", "polaris");
+    const { group } = await service.createGroup({ name: "qc", members: [a, b] }, alice);
+    await service.createGroup({ name: "dft", members: [a] }, alice);
+    await service.deregisterEndpoint({ endpointId: a }, alice);
+    expect((await service.describeGroup({ name: "qc" })).group.members).toEqual([b]);
+    expect((await service.describeGroup({ name: "dft" })).group.members).toEqual([]);
+    expect(await policyMembers(group.queueUrl)).toEqual([b]);
+    expect((await beat(b)).groups?.[0]?.members).toBe(1);
+    // Registered again under the same id, it serves no group it was in before.
+    await service.registerEndpoint({ name: "theta", endpointId: a }, alice);
+    expect((await beat(a)).groups).toEqual([]);
+  });
+});

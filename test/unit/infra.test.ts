@@ -460,6 +460,23 @@ describe("each managed policy grants what its side's code calls", () => {
     for (const action of needed) expect(granted, action).toContain(action);
   });
 
+  it("the registration role: every SQS command in functions/registration/, on task queues", async () => {
+    // SetQueueAttributes included: it writes each group queue's resource policy (its members).
+    const needed = (await actionsCalledIn(["functions/registration"])).filter(
+      (a) => a.startsWith("sqs:") && !a.includes("Object"),
+    );
+    expect(needed).toContain("sqs:SetQueueAttributes");
+    const policies = templateOf({}).findResources("AWS::IAM::Policy");
+    const statements = Object.values(policies).flatMap(
+      (r) =>
+        (r as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const queues = statementWith(statements, "sqs:CreateQueue");
+    for (const action of needed) expect(actionsOf(queues), action).toContain(action);
+    expect(resourceTails(queues)).toContain(":ferry-tasks-*");
+  });
+
   it("the client policy: every SQS and S3 command in cli/, sdk/ and core/store/", async () => {
     const needed = await actionsCalledIn(["cli", "sdk", "core/store"]);
     expect(needed).toContain("sqs:SendMessage");
