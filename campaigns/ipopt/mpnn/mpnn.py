@@ -44,7 +44,7 @@ MODEL_VERSION = 2
 # What a Ferry shell function may print (endpoint-agent/shell-runner.ts).
 MAX_STDOUT_BYTES = 1_048_576
 
-# The seed's settings (REFERENCE.md section 1; moldesign's nfp model and retrain_mpnn) where
+# The seed's settings (README "GPU endpoints (MPNN)"; moldesign's nfp model and retrain_mpnn) where
 # they apply. hidden 32 is the seed's --atom-features default: at 64 the weights (about 0.7 M)
 # would not fit the 1 MiB a shell function may print, even as float16.
 DEFAULTS: Dict[str, Any] = {

@@ -2,7 +2,7 @@ import type { GraphBatch } from "./graph.ts";
 
 /**
  * Options of the MPNN's train (and, for device/threads/inferBatchSize, infer) function. The
- * defaults are the seed's network and schedule (moldesign's nfp model, REFERENCE.md section 1).
+ * defaults are the seed's network and schedule (moldesign's nfp model; README "GPU endpoints (MPNN)").
  */
 export interface MpnnOptions {
   /** Passes over the training set; early stopping may end sooner. @default 512 */

@@ -72,6 +72,31 @@ export function paritySpec(points: readonly ParityPoint[]): ChartSpec {
  */
 export function accuracySpec(rows: readonly UpdateAccuracy[]): ChartSpec {
   const x = { field: "update", type: "ordinal", title: "model update" };
+  return { hconcat: [maePanel(rows, x), coveragePanel(rows, x)] };
+}
+
+/** Mean absolute error per update. */
+function maePanel(rows: readonly UpdateAccuracy[], x: ChartSpec): ChartSpec {
+  return {
+    width: SIZE * 0.8,
+    height: 220,
+    data: { values: rows },
+    mark: { type: "line", point: true },
+    encoding: {
+      x,
+      y: { field: "maeEv", type: "quantitative", title: "mean |error| (eV)" },
+      tooltip: [
+        { field: "update" },
+        { field: "molecules" },
+        { field: "maeEv", title: "MAE (eV)", format: ".3f" },
+        { field: "meanStdEv", title: "mean std (eV)", format: ".3f" },
+      ],
+    },
+  };
+}
+
+/** The share within one and two predicted std per update, with a calibrated spread's as rules. */
+function coveragePanel(rows: readonly UpdateAccuracy[], x: ChartSpec): ChartSpec {
   const coverage = rows.flatMap((r) => [
     { update: r.update, band: "|error| <= 1 std", share: r.withinOneStd, molecules: r.molecules },
     { update: r.update, band: "|error| <= 2 std", share: r.withinTwoStd, molecules: r.molecules },
@@ -87,55 +112,32 @@ export function accuracySpec(rows: readonly UpdateAccuracy[]): ChartSpec {
     scale: { domain: ideal.map((i) => i.band), range: ["#4c78a8", "#f58518"] },
     legend: { orient: "bottom" },
   };
+  const share = {
+    field: "share",
+    type: "quantitative",
+    title: "share within the band",
+    axis: { format: "%" },
+    scale: { domain: [0, 1] },
+  };
+  const tooltip = [
+    { field: "update" },
+    { field: "band" },
+    { field: "share", format: ".0%" },
+    { field: "molecules" },
+  ];
   return {
-    hconcat: [
+    width: SIZE * 0.8,
+    height: 220,
+    layer: [
       {
-        width: SIZE * 0.8,
-        height: 220,
-        data: { values: rows },
+        data: { values: coverage },
         mark: { type: "line", point: true },
-        encoding: {
-          x,
-          y: { field: "maeEv", type: "quantitative", title: "mean |error| (eV)" },
-          tooltip: [
-            { field: "update" },
-            { field: "molecules" },
-            { field: "maeEv", title: "MAE (eV)", format: ".3f" },
-            { field: "meanStdEv", title: "mean std (eV)", format: ".3f" },
-          ],
-        },
+        encoding: { x, y: share, color: band, tooltip },
       },
       {
-        width: SIZE * 0.8,
-        height: 220,
-        layer: [
-          {
-            data: { values: coverage },
-            mark: { type: "line", point: true },
-            encoding: {
-              x,
-              y: {
-                field: "share",
-                type: "quantitative",
-                title: "share within the band",
-                axis: { format: "%" },
-                scale: { domain: [0, 1] },
-              },
-              color: band,
-              tooltip: [
-                { field: "update" },
-                { field: "band" },
-                { field: "share", format: ".0%" },
-                { field: "molecules" },
-              ],
-            },
-          },
-          {
-            data: { values: ideal },
-            mark: { type: "rule", strokeDash: [4, 3] },
-            encoding: { y: { field: "share", type: "quantitative" }, color: band },
-          },
-        ],
+        data: { values: ideal },
+        mark: { type: "rule", strokeDash: [4, 3] },
+        encoding: { y: { field: "share", type: "quantitative" }, color: band },
       },
     ],
   };
