@@ -6,6 +6,7 @@ import { readOracle } from "../campaigns/ipopt/data/oracle.ts";
 import { createRandom, shuffled } from "../campaigns/ipopt/data/random.ts";
 import {
   type EnsembleOptions,
+  type FingerprintOptions,
   morganFingerprints,
   selectRows,
   tanimotoMatrix,
@@ -29,18 +30,24 @@ const n = ip.length;
 const trainSize = Math.min(Number(values.train), Math.floor(n * 0.7));
 const testSize = Math.min(Number(values.test), n - trainSize);
 const splits = Number(values.splits);
-const fps = morganFingerprints(await loadRDKit(), smiles);
+const rdkit = await loadRDKit();
+const fps = morganFingerprints(rdkit, smiles);
 console.log(`${path}: ${n} molecules; ${trainSize} train, ${testSize} test, ${splits} splits`);
 
-const variants: [string, EnsembleOptions][] = [
+const plainBits: FingerprintOptions = { nBits: 2048, counts: false };
+const variants: [string, EnsembleOptions, FingerprintOptions?][] = [
   ["GP, 1 member (all data)", { members: 1 }],
   ["GP ensemble, 8 members x 80 %", { members: 8, subsample: 0.8 }],
   ["GP ensemble, 8 members x 90 %", { members: 8, subsample: 0.9 }],
   ["GP ensemble, 8 members x 50 %", { members: 8, subsample: 0.5 }],
+  ["GP, 1 member, plain 2048 bits", { members: 1 }, plainBits],
+  ["GP, 1 member, counts, 4096 bits", { members: 1 }, { nBits: 4096 }],
+  ["GP, 1 member, counts, radius 2", { members: 1 }, { radius: 2 }],
 ];
-for (const [name, model] of variants) {
+for (const [name, model, fingerprint] of variants) {
+  const features = fingerprint ? morganFingerprints(rdkit, smiles, fingerprint) : fps;
   const results = Array.from({ length: splits }, (_, seed) =>
-    holdout(smiles, fps, ip, { trainSize, testSize, seed, model }),
+    holdout(smiles, features, ip, { trainSize, testSize, seed, model }),
   );
   const avg = (pick: (r: (typeof results)[number]) => number) =>
     results.reduce((s, r) => s + pick(r), 0) / results.length;

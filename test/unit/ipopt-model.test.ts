@@ -32,7 +32,11 @@ const molecules = [
 describe("Morgan fingerprints and Tanimoto similarity", () => {
   it("packs 2048 bits into 64 words and matches the bits RDKit sets", async () => {
     const rdkit = await loadRDKit();
-    const fps = morganFingerprints(rdkit, ["CCO", "c1ccccc1O"], { radius: 2 });
+    const fps = morganFingerprints(rdkit, ["CCO", "c1ccccc1O"], {
+      radius: 2,
+      nBits: 2048,
+      counts: false,
+    });
     expect(fps.words.length).toBe(2 * 64);
     const mol = rdkit.get_mol("CCO");
     const bits = mol?.get_morgan_fp(JSON.stringify({ radius: 2, nBits: 2048 })) ?? "";
@@ -41,6 +45,47 @@ describe("Morgan fingerprints and Tanimoto similarity", () => {
     for (let i = 0; i < 2048; i++) {
       const set = (((fps.words[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1;
       expect(set).toBe(bits[i] === "1");
+    }
+  });
+
+  it("by default sets RDKit's count-simulation bits, more for repeated environments", async () => {
+    const rdkit = await loadRDKit();
+    const fps = morganFingerprints(rdkit, ["CCCCCCCC", "CC"]);
+    expect(fps).toMatchObject({ nBits: 8192, radius: 1, counts: true });
+    const mol = rdkit.get_mol("CCCCCCCC");
+    const details = { radius: 1, nBits: 8192, useCountSimulation: true };
+    const bits = mol?.get_morgan_fp(JSON.stringify(details)) ?? "";
+    const plain = mol?.get_morgan_fp(JSON.stringify({ ...details, useCountSimulation: false }));
+    mol?.delete();
+    for (let i = 0; i < 8192; i++) {
+      expect((((fps.words[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1).toBe(bits[i] === "1");
+    }
+    // Octane: 6 CH2 and 2 CH3 environments set more than one bit each; plain bits one each.
+    const ones = (text: string) => [...text].filter((b) => b === "1").length;
+    expect(fps.popcounts[0]).toBe(ones(bits));
+    expect(ones(bits)).toBeGreaterThan(ones(plain ?? ""));
+  });
+
+  it("computes the same Tanimoto values as a bit-by-bit count", async () => {
+    const rdkit = await loadRDKit();
+    const fps = morganFingerprints(
+      rdkit,
+      molecules.map((m) => m.smiles),
+    );
+    const t = tanimotoMatrix(fps, fps);
+    const perRow = fps.nBits / 32;
+    const bit = (row: number, i: number) =>
+      ((fps.words[row * perRow + (i >>> 5)] ?? 0) >>> (i & 31)) & 1;
+    for (let a = 0; a < fps.count; a++) {
+      for (let b = 0; b < fps.count; b++) {
+        let common = 0;
+        let union = 0;
+        for (let i = 0; i < fps.nBits; i++) {
+          common += bit(a, i) & bit(b, i);
+          union += bit(a, i) | bit(b, i);
+        }
+        expect(t[a * fps.count + b]).toBeCloseTo(common / union, 12);
+      }
     }
   });
 
@@ -120,6 +165,18 @@ describe("surrogate train / infer", () => {
     expect([...roundTrip.mean]).toEqual([...direct.mean]);
     expect([...roundTrip.std]).toEqual([...direct.std]);
     expect(() => modelFromJson({ ...json, kind: "mlp" })).toThrow(/tanimoto-gp-ensemble/);
+  });
+
+  it("reads a model saved before count fingerprints as plain bits", async () => {
+    const plain = await train(molecules, { members: 2, nBits: 2048, counts: false });
+    const json = JSON.parse(JSON.stringify(modelToJson(plain)));
+    delete json.fingerprint.counts;
+    const restored = modelFromJson(json);
+    expect(restored.fingerprint.counts).toBe(false);
+    const query = ["CCN", "OCCO"];
+    expect([...(await infer(restored, query)).mean]).toEqual([...(await infer(plain, query)).mean]);
+    const counted = await infer(await train(molecules, { members: 2, nBits: 2048 }), query);
+    expect([...counted.mean]).not.toEqual([...(await infer(plain, query)).mean]);
   });
 
   it("runs as Ferry functions with JSON arguments and results", async () => {

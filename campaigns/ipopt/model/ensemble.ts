@@ -110,7 +110,7 @@ export function trainOnFingerprints(
   return {
     kind: "tanimoto-gp-ensemble",
     version: 1,
-    fingerprint: { radius: fps.radius, nBits: fps.nBits },
+    fingerprint: { radius: fps.radius, nBits: fps.nBits, counts: fps.counts },
     smiles: [...smiles],
     words: fps.words,
     popcounts: fps.popcounts,
@@ -134,6 +134,7 @@ export function trainingFingerprints(model: SurrogateModel): Fingerprints {
     count: model.smiles.length,
     nBits: model.fingerprint.nBits,
     radius: model.fingerprint.radius,
+    counts: model.fingerprint.counts,
     words: model.words,
     popcounts: model.popcounts,
   };

@@ -5,7 +5,8 @@ import type { SurrogateMember, SurrogateModel } from "./ensemble.ts";
 export interface SurrogateModelJson {
   kind: "tanimoto-gp-ensemble";
   version: 1;
-  fingerprint: SurrogateModel["fingerprint"];
+  /** `counts` is absent in models written before count fingerprints (plain bits). */
+  fingerprint: Omit<SurrogateModel["fingerprint"], "counts"> & { counts?: boolean };
   smiles: string[];
   words: string;
   popcounts: string;
@@ -62,7 +63,9 @@ export function modelFromJson(input: SurrogateModelJson | SurrogateModel): Surro
       noiseVariance: m.noiseVariance,
     };
   });
-  return { ...input, words, popcounts, members };
+  // Models written before count fingerprints carry no `counts`: they were fit on plain bits.
+  const fingerprint = { ...input.fingerprint, counts: input.fingerprint.counts ?? false };
+  return { ...input, fingerprint, words, popcounts, members };
 }
 
 type TypedArray = Uint32Array | Uint16Array | Float64Array;

@@ -21,10 +21,10 @@ export async function train(
   trainingSet: readonly TrainingRecord[],
   options: TrainOptions = {},
 ): Promise<SurrogateModel> {
-  const { radius, nBits, ...ensemble } = options;
+  const { radius, nBits, counts, ...ensemble } = options;
   const rdkit = await loadRDKit();
   const smiles = trainingSet.map((record) => record.smiles);
-  const fps = morganFingerprints(rdkit, smiles, { radius, nBits });
+  const fps = morganFingerprints(rdkit, smiles, { radius, nBits, counts });
   const ip = Float64Array.from(trainingSet, (record) => record.ip);
   return trainOnFingerprints(smiles, fps, ip, ensemble);
 }
