@@ -17,35 +17,44 @@ import { readScienceInput } from "./science-input.ts";
 import { type MpnnEnsembleOptions, mpnnHoldout, replayMpnn, torchDevice } from "./science-mpnn.ts";
 import { type Policy, replay } from "./science-replay.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    seeds: { type: "string", default: "5" },
-    starts: { type: "string", default: "50" },
-    batch: { type: "string", default: "10" },
-    "budget-fraction": { type: "string", default: "0.1" },
-    "top-fraction": { type: "string", default: "0.05" },
-    policies: { type: "string", default: "ucb,greedy,random" },
-    beta: { type: "string", default: "1" },
-    members: { type: "string", default: "8" },
-    "holdout-train": { type: "string", default: "1000" },
-    "holdout-test": { type: "string", default: "1000" },
-    backends: { type: "string" },
-    python: { type: "string", default: "python3" },
-    "mpnn-members": { type: "string", default: "4" },
-    "mpnn-epochs": { type: "string", default: "64" },
-    "mpnn-replay-epochs": { type: "string", default: "32" },
-    "mpnn-batch": { type: "string", default: "50" },
-    "mpnn-seeds": { type: "string", default: "1" },
-    device: { type: "string", default: "auto" },
-    "gp-spread": { type: "string", default: "means+within" },
-  },
-});
+const OPTIONS = {
+  seeds: { type: "string", default: "5" },
+  starts: { type: "string", default: "50" },
+  batch: { type: "string", default: "10" },
+  "budget-fraction": { type: "string", default: "0.1" },
+  "top-fraction": { type: "string", default: "0.05" },
+  policies: { type: "string", default: "ucb,greedy,random" },
+  beta: { type: "string", default: "1" },
+  members: { type: "string", default: "8" },
+  "holdout-train": { type: "string", default: "1000" },
+  "holdout-test": { type: "string", default: "1000" },
+  backends: { type: "string" },
+  python: { type: "string", default: "python3" },
+  "mpnn-members": { type: "string", default: "4" },
+  "mpnn-epochs": { type: "string", default: "64" },
+  "mpnn-replay-epochs": { type: "string", default: "32" },
+  "mpnn-batch": { type: "string", default: "50" },
+  "mpnn-seeds": { type: "string", default: "1" },
+  device: { type: "string", default: "auto" },
+  "gp-spread": { type: "string", default: "means+within" },
+} as const;
+
+const USAGE =
+  "usage: npm run bench:science -- <oracle.json[.gz] | .jsonl | .csv | .tsv> [options] (the options are listed at the top of bench/science.ts)";
+
+const { values, positionals } = parsedArgs();
+/** The command line, or one line naming what is wrong with it (never a stack). */
+function parsedArgs() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    console.error(`bench:science: ${(error as Error).message.split(".")[0]}. ${USAGE}`);
+    process.exit(2);
+  }
+}
 const path = positionals[0];
 if (path === undefined) {
-  console.error(
-    "usage: npm run bench:science -- <oracle.json[.gz] | .jsonl | .csv | .tsv> [options]",
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 const oracle = await readScienceInput(path).catch((error: unknown) => {

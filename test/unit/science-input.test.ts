@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readScienceInput } from "../../bench/science-input.ts";
 import { ORACLE_PATH } from "../../campaigns/ipopt/data/index.ts";
@@ -67,5 +69,22 @@ describe("bench:science input", () => {
     const path = await file("short.csv", "CCO,10.9\n");
     await expect(readScienceInput(path)).rejects.toThrow(`${path}: 1 molecules with an IP`);
     await expect(readScienceInput(join(dir, "none.csv"))).rejects.toThrow("ENOENT");
+  });
+
+  it.each([
+    [["--nope"], /^bench:science: Unknown option '--nope'\. usage: /],
+    [[], /^usage: npm run bench:science -- /],
+    [["bad.csv"], /bad\.csv: .*ENOENT/],
+  ])("answers the command line %j with one line and status 2", async (args, line) => {
+    const run = promisify(execFile)(process.execPath, ["bench/science.ts", ...args], {
+      cwd: join(import.meta.dirname, "../.."),
+    });
+    const failed = await run.then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr.trim().split("\n")).toHaveLength(1);
+    expect(failed?.stderr).toMatch(line);
   });
 });
