@@ -17,7 +17,6 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
@@ -26,6 +25,7 @@ import { createRegistrationService } from "#functions/registration/index.ts";
 import { localDown, localUp } from "#local/index.ts";
 import { listAllEndpoints } from "#sdk/index.ts";
 import { seedEndpoints, serviceControl } from "#test/helpers/seed-endpoints.ts";
+import { benchArgs } from "./args.ts";
 import { writeResults } from "./report.ts";
 import { median, round } from "./stats.ts";
 
@@ -33,12 +33,16 @@ const FERRY_BIN = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results", import.meta.url));
 const TARGET_S = 2;
 
-const { values } = parseArgs({
-  options: {
-    counts: { type: "string", default: "1000,10000" },
-    runs: { type: "string", default: "3" },
+const { values } = benchArgs(
+  "bench:control-plane",
+  "usage: npm run bench:control-plane [-- --counts 1000,10000] [--runs 3]",
+  {
+    options: {
+      counts: { type: "string", default: "1000,10000" },
+      runs: { type: "string", default: "3" },
+    },
   },
-});
+);
 const counts = (values.counts ?? "").split(",").map(Number).filter(Boolean);
 const runs = Math.max(1, Number(values.runs));
 const log = (line: string) => console.error(line);

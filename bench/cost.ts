@@ -6,7 +6,6 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { RequestMeter, type RequestTally } from "#core/aws/index.ts";
 import { loadEnv } from "#core/config/index.ts";
 import { connect } from "#core/connect.ts";
@@ -24,6 +23,7 @@ import {
 import { resolveStorePolicy } from "#core/store/index.ts";
 import { spawnAgent } from "#local/index.ts";
 import { executorFor, waitForEndpointsOnline } from "#sdk/index.ts";
+import { benchArgs } from "./args.ts";
 import { type BenchDeployment, FUNCTIONS, startBenchDeployment } from "./deployment.ts";
 import { writeResults } from "./report.ts";
 
@@ -32,14 +32,18 @@ const TOPIC = "bench-cost-s3";
 const THRESHOLD = 10_000;
 const GB = 1024 ** 3;
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "300" },
-    objects: { type: "string", default: "2" },
-    mb: { type: "string", default: "20" },
-    prices: { type: "string" },
+const { values } = benchArgs(
+  "bench:cost",
+  "usage: npm run bench:cost [-- --tasks 300] [--objects 2] [--mb 20] [--prices file.json]",
+  {
+    options: {
+      tasks: { type: "string", default: "300" },
+      objects: { type: "string", default: "2" },
+      mb: { type: "string", default: "20" },
+      prices: { type: "string" },
+    },
   },
-});
+);
 const tasks = Number(values.tasks);
 const objects = Number(values.objects);
 const objectBytes = Number(values.mb) * 1024 * 1024;

@@ -5,7 +5,6 @@
 //     [--infer 10000] [--hidden 32] [--steps 8] [--batch-size 32] [--learning-rate 0.001]
 //     [--device auto|cpu|cuda] [--threads n] [--seed 0] [--skip-gp]
 // Prints one JSON object: timings, device, held-out MAE of the MPNN (and of the GP surrogate).
-import { parseArgs } from "node:util";
 import { loadRDKit } from "../campaigns/ipopt/chem/rdkit.ts";
 import {
   createRandom,
@@ -23,8 +22,9 @@ import {
   type MpnnOptions,
   runMpnnLocally,
 } from "../campaigns/ipopt/mpnn/index.ts";
+import { benchArgs } from "./args.ts";
 
-const { values } = parseArgs({
+const { values } = benchArgs("bench/mpnn", "The options are listed at the top of bench/mpnn.ts", {
   options: {
     python: { type: "string", default: "python3" },
     epochs: { type: "string", default: "512" },

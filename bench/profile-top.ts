@@ -2,7 +2,7 @@
 //   node bench/profile-top.ts <dir or .cpuprofile files> [--top 25]
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { benchArgs } from "./args.ts";
 
 interface ProfileNode {
   id: number;
@@ -16,10 +16,14 @@ interface Profile {
   samples: number[];
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { top: { type: "string", default: "25" } },
-});
+const { values, positionals } = benchArgs(
+  "profile-top",
+  "usage: node bench/profile-top.ts <dir or .cpuprofile files> [--top 25]",
+  {
+    allowPositionals: true,
+    options: { top: { type: "string", default: "25" } },
+  },
+);
 const files: string[] = [];
 for (const p of positionals) {
   if ((await stat(p)).isDirectory()) {

@@ -8,9 +8,9 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { resolveStorePolicy } from "#core/store/index.ts";
 import { executorFor } from "#sdk/index.ts";
+import { benchArgs } from "./args.ts";
 import type { BenchContext, BenchOutput } from "./context.ts";
 import { startBenchDeployment } from "./deployment.ts";
 import { benchFootprint } from "./footprint.ts";
@@ -24,7 +24,7 @@ import { benchThroughput } from "./throughput.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results", import.meta.url));
 
-const { values } = parseArgs({
+const { values } = benchArgs("bench", "The options are listed at the top of bench/run.ts", {
   options: {
     quick: { type: "boolean", default: false },
     trace: { type: "string" },

@@ -7,11 +7,11 @@
 //     [--mpnn-epochs 64] [--mpnn-replay-epochs 32] [--mpnn-batch 50] [--mpnn-seeds 1]
 //     [--device auto|cpu|cuda]
 // CSV/TSV: a SMILES and an IP (eV) column, a header line or not. A bad line is named (file:line).
-import { parseArgs } from "node:util";
 import { FerryError } from "#core/errors.ts";
 import { loadRDKit } from "../campaigns/ipopt/chem/rdkit.ts";
 import { morganFingerprints, tanimotoMatrix } from "../campaigns/ipopt/model/index.ts";
 import { graphBatch, type MpnnOptions } from "../campaigns/ipopt/mpnn/index.ts";
+import { benchArgs } from "./args.ts";
 import { holdout } from "./science-holdout.ts";
 import { readScienceInput } from "./science-input.ts";
 import { type MpnnEnsembleOptions, mpnnHoldout, replayMpnn, torchDevice } from "./science-mpnn.ts";
@@ -42,16 +42,10 @@ const OPTIONS = {
 const USAGE =
   "usage: npm run bench:science -- <oracle.json[.gz] | .jsonl | .csv | .tsv> [options] (the options are listed at the top of bench/science.ts)";
 
-const { values, positionals } = parsedArgs();
-/** The command line, or one line naming what is wrong with it (never a stack). */
-function parsedArgs() {
-  try {
-    return parseArgs({ allowPositionals: true, options: OPTIONS });
-  } catch (error) {
-    console.error(`bench:science: ${(error as Error).message.split(".")[0]}. ${USAGE}`);
-    process.exit(2);
-  }
-}
+const { values, positionals } = benchArgs("bench:science", USAGE, {
+  allowPositionals: true,
+  options: OPTIONS,
+});
 const path = positionals[0];
 if (path === undefined) {
   console.error(USAGE);
